@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` serves the gateway, `make test` runs every test.
+SWIFT ?= swift
+PYTHON ?= python3
+VENV ?= .venv
+BIN := .build/debug/mcp-gateway
+E2E_STAMP := $(VENV)/.requirements-installed
+
+.PHONY: run build test test-swift test-e2e system-deps venv format clean
+
+run: system-deps
+	$(SWIFT) build --product mcp-gateway
+	$(BIN) serve
+
+build: system-deps
+	$(SWIFT) build --build-tests
+
+test: build venv
+	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory test-e2e
+
+test-swift: build
+	$(SWIFT) test --skip-build
+
+test-e2e: venv
+	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
+
+# System packages the build needs (the SQLite headers); installs them only when missing.
+system-deps:
+	@scripts/install-system-deps.sh
+
+venv: $(E2E_STAMP)
+
+$(E2E_STAMP): Tests/e2e/requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r Tests/e2e/requirements.txt
+	touch $@
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build $(VENV)

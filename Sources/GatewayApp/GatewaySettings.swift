@@ -1,0 +1,104 @@
+import Foundation
+import OAuthServer
+
+/// Everything the gateway is configured with, from flags, the environment, a `.env` file and defaults.
+public struct GatewaySettings: Sendable, Equatable {
+    public var issuerURL = "http://localhost:4444"
+    public var password: String?
+    public var passwordHash: String?
+    public var accessTokenTTL = 3600
+    public var refreshTokenTTL = 2_592_000
+    public var refreshReuseGrace = 30
+    public var bindAddress = "127.0.0.1"
+    public var port = 4444
+    public var databasePath = "./data/gateway.sqlite"
+    public var templatesDirectory = "./templates"
+    public var allowedOrigins = ["https://claude.ai", "https://claude.com"]
+    public var logLevel = "info"
+    /// Test-only: Client ID Metadata Documents over http from loopback hosts.
+    public var allowLoopbackMetadataDocumentsForTests = false
+
+    public init() {}
+
+    /// The setting names, as read from the environment and `.env`.
+    public enum Name {
+        public static let issuerURL = "OAUTH_ISSUER_URL"
+        public static let password = "OAUTH_PASSWORD"
+        public static let passwordHash = "OAUTH_PASSWORD_HASH"
+        public static let accessTokenTTL = "OAUTH_ACCESS_TOKEN_TTL"
+        public static let refreshTokenTTL = "OAUTH_REFRESH_TOKEN_TTL"
+        public static let refreshReuseGrace = "OAUTH_REFRESH_REUSE_GRACE"
+        public static let bindAddress = "GATEWAY_BIND_ADDR"
+        public static let port = "GATEWAY_PORT"
+        public static let databasePath = "DATABASE_PATH"
+        public static let templatesDirectory = "GATEWAY_TEMPLATES_DIR"
+        public static let allowedOrigins = "GATEWAY_ALLOWED_ORIGINS"
+        public static let logLevel = "LOG_LEVEL"
+        public static let allowLoopbackMetadataDocumentsForTests = "OAUTH_CIMD_ALLOW_LOOPBACK_FOR_TESTS"
+    }
+
+    /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
+    public static func from(_ values: [String: String]) throws(SettingsError) -> GatewaySettings {
+        var settings = GatewaySettings()
+        func text(_ name: String) -> String? {
+            guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        func integer(_ name: String, range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+            guard let raw = text(name) else { return nil }
+            guard let value = Int(raw), range.contains(value) else {
+                throw SettingsError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \"\(raw)\")")
+            }
+            return value
+        }
+        if let value = text(Name.issuerURL) { settings.issuerURL = value }
+        settings.password = values[Name.password].flatMap { $0.isEmpty ? nil : $0 }
+        settings.passwordHash = text(Name.passwordHash)
+        if let value = try integer(Name.accessTokenTTL, range: 1...86_400) { settings.accessTokenTTL = value }
+        if let value = try integer(Name.refreshTokenTTL, range: 60...31_536_000) { settings.refreshTokenTTL = value }
+        if let value = try integer(Name.refreshReuseGrace, range: 0...600) { settings.refreshReuseGrace = value }
+        if let value = text(Name.bindAddress) { settings.bindAddress = value }
+        if let value = try integer(Name.port, range: 1...65_535) { settings.port = value }
+        if let value = text(Name.databasePath) { settings.databasePath = value }
+        if let value = text(Name.templatesDirectory) { settings.templatesDirectory = value }
+        if let value = text(Name.allowedOrigins) {
+            settings.allowedOrigins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
+        if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
+            guard let flag = Self.boolean(raw) else { throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false") }
+            settings.allowLoopbackMetadataDocumentsForTests = flag
+        }
+        return settings
+    }
+
+    static func boolean(_ raw: String) -> Bool? {
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
+    }
+
+    /// The issuer with at most one trailing slash removed: metadata must repeat it byte for byte.
+    public var normalizedIssuer: String {
+        issuerURL.hasSuffix("/") ? String(issuerURL.dropLast()) : issuerURL
+    }
+
+    public var bindsLoopbackOnly: Bool {
+        RedirectURIPolicy.isLoopbackHost(bindAddress)
+    }
+}
+
+/// A setting that stops the gateway from starting; the message names the setting to change.
+public struct SettingsError: Error, Equatable, CustomStringConvertible {
+    public var setting: String
+    public var problem: String
+
+    public init(_ setting: String, _ problem: String) {
+        self.setting = setting
+        self.problem = problem
+    }
+
+    public var description: String { "\(setting): \(problem)" }
+}

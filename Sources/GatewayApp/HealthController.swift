@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import MCPCore
+import NIOCore
+import OAuthServer
+
+/// `/health` (liveness, public) and `/status` (Bearer: version, uptime, clients and live tokens).
+struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
+    let grants: any GrantStore
+    let startedAt: Date
+
+    func addPublicRoutes(to router: some RouterMethods<Context>) {
+        router.get("/health") { _, _ in Self.json(["status": "ok"]) }
+    }
+
+    func addProtectedRoutes(to router: some RouterMethods<Context>) {
+        router.get("/status") { _, context in
+            let now = Date()
+            let counts = try await grants.counts(now: now)
+            return Self.json([
+                "version": .string(GatewayVersion.current),
+                "uptime_seconds": .int(Int64(now.timeIntervalSince(startedAt))),
+                "started_at": .string(ISO8601DateFormatter().string(from: startedAt)),
+                "clients": .int(Int64(counts.clients)),
+                "tokens": ["access": .int(Int64(counts.accessTokens)), "refresh": .int(Int64(counts.refreshTokens))],
+                "caller": ["client_id": .string(context.accessGrant?.clientID ?? "")],
+            ])
+        }
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(data: value.serialized())))
+    }
+}
+
+public enum GatewayVersion {
+    public static let current = "0.1.0"
+}

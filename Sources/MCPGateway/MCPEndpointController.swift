@@ -1,0 +1,207 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCPCore
+import NIOCore
+
+/// `/mcp` over Streamable HTTP, in both eras: stateless 2026-07-28 requests and handshake-era sessions.
+public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
+    let methods: GatewayMethods
+    let sessions: SessionRegistry
+    let keepAliveInterval: Duration
+
+    public static var bodyLimit: Int { 64 * 1024 }
+
+    public init(identity: MCPServerIdentity, sessions: SessionRegistry, keepAliveInterval: Duration = .seconds(15)) {
+        self.methods = GatewayMethods(identity: identity)
+        self.sessions = sessions
+        self.keepAliveInterval = keepAliveInterval
+    }
+
+    public func addRoutes(to router: some RouterMethods<Context>) {
+        router.post("/mcp") { request, context in await post(request, context: context) }
+        router.get("/mcp") { request, context in await openStream(request, context: context) }
+        router.delete("/mcp") { request, context in await endSession(request, context: context) }
+    }
+
+    // MARK: POST
+
+    func post(_ incoming: Request, context: Context) async -> Response {
+        var request = incoming
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.bodyLimit)
+        } catch {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Request body larger than \(Self.bodyLimit) bytes"),
+                status: .contentTooLarge)
+        }
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Content-Type must be application/json"),
+                status: .unsupportedMediaType)
+        }
+        guard let value = try? JSONValue.parse(body.readableBytesView) else {
+            return MCPResponses.rpcError(.init(code: JSONRPC.parseError, message: "Parse error"), status: .badRequest)
+        }
+        let message: JSONRPC.Message
+        do {
+            message = try JSONRPC.classify(value)
+        } catch {
+            return MCPResponses.rpcError(error, status: .badRequest)
+        }
+
+        switch Self.era(of: message, headers: request.headers) {
+        case .modern:
+            return await handleModern(message, request: request)
+        case .handshake:
+            return await handleHandshake(message, request: request, context: context)
+        }
+    }
+
+    enum EraChoice { case modern, handshake }
+
+    /// `initialize` → handshake; a session without the modern envelope → handshake; the modern envelope or a
+    /// non-handshake `MCP-Protocol-Version` → modern; anything else is held to the handshake rules.
+    static func era(of message: JSONRPC.Message, headers: HTTPFields) -> EraChoice {
+        let method: String?
+        let params: JSONValue?
+        switch message {
+        case .request(_, let name, let parameters): (method, params) = (name, parameters)
+        case .notification(let name, let parameters): (method, params) = (name, parameters)
+        case .response: (method, params) = (nil, nil)
+        }
+        if method == "initialize" { return .handshake }
+        let hasModernEnvelope = params?["_meta"]?[MCPProtocol.MetaKey.protocolVersion] != nil
+        if headers[.mcpSessionID] != nil && !hasModernEnvelope { return .handshake }
+        if hasModernEnvelope { return .modern }
+        if let version = headers[.mcpProtocolVersion], !MCPProtocol.handshakeVersions.contains(version) { return .modern }
+        return .handshake
+    }
+
+    // MARK: modern (2026-07-28)
+
+    func handleModern(_ message: JSONRPC.Message, request: Request) async -> Response {
+        guard MCPResponses.accepts(request, "application/json") else {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Accept must include application/json"), status: .notAcceptable)
+        }
+        let id: JSONValue
+        let method: String
+        let params: JSONValue?
+        switch message {
+        case .notification, .response:
+            // Notifications are acknowledged; there is nothing stateful for them to change.
+            return MCPResponses.accepted()
+        case .request(let requestID, let name, let parameters):
+            (id, method, params) = (requestID, name, parameters)
+        }
+        do throws(JSONRPC.Failure) {
+            let version = try ModernEnvelope.validate(method: method, params: params, headers: request.headers, id: id)
+            switch await methods.answer(method: method, params: params, era: .modern(version: version)) {
+            case .success(let result):
+                return MCPResponses.result(id: id, methods.decorateModern(result, method: method))
+            case .failure(var failure):
+                failure.id = id
+                throw failure
+            }
+        } catch {
+            return MCPResponses.rpcError(error, status: MCPResponses.modernStatus(for: error.code))
+        }
+    }
+
+    // MARK: handshake era (2024-11-05 … 2025-11-25)
+
+    func handleHandshake(_ message: JSONRPC.Message, request: Request, context: Context) async -> Response {
+        if case .request(let id, "initialize", let params) = message {
+            return await initialize(id: id, params: params, request: request, context: context)
+        }
+        if case .notification("initialize", _) = message {
+            return MCPResponses.rpcError(.init(code: JSONRPC.invalidRequest, message: "initialize must be a request"), status: .badRequest)
+        }
+        guard let sessionID = request.headers[.mcpSessionID] else {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Bad Request: Missing session ID; send initialize first"),
+                status: .badRequest)
+        }
+        guard case .found(let session) = await sessions.lookUp(sessionID, principal: context.principal) else {
+            return MCPResponses.rpcError(.init(code: JSONRPC.invalidRequest, message: "Session not found"), status: .notFound)
+        }
+        if let version = request.headers[.mcpProtocolVersion], !MCPProtocol.handshakeVersions.contains(version) {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Unsupported MCP-Protocol-Version: \(version)"), status: .badRequest)
+        }
+        guard case .request(let id, let method, let params) = message else {
+            return MCPResponses.accepted(sessionID: session.id)
+        }
+        let response: JSONValue
+        switch await methods.answer(method: method, params: params, era: .handshake(version: session.protocolVersion)) {
+        case .success(let result):
+            response = JSONRPC.result(id: id, result)
+        case .failure(var failure):
+            failure.id = id
+            response = JSONRPC.error(failure)
+        }
+        return MCPResponses.message(response, streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
+    }
+
+    func initialize(id: JSONValue, params: JSONValue?, request: Request, context: Context) async -> Response {
+        guard let params, params.objectValue != nil, let requested = params["protocolVersion"]?.stringValue else {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidParams, message: "initialize needs params.protocolVersion", id: id), status: .badRequest)
+        }
+        // Newer or unknown requests get the newest handshake revision; the client decides whether it can speak it.
+        let version = MCPProtocol.handshakeVersions.contains(requested) ? requested : MCPProtocol.latestHandshakeVersion
+        let session = await sessions.open(principal: context.principal, protocolVersion: version)
+        context.logger.info("mcp session opened", metadata: ["protocol_version": "\(version)"])
+        return MCPResponses.message(
+            JSONRPC.result(id: id, methods.initializeResult(version: version)),
+            streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
+    }
+
+    // MARK: GET and DELETE (handshake sessions only)
+
+    func openStream(_ request: Request, context: Context) async -> Response {
+        guard let sessionID = request.headers[.mcpSessionID] else { return MCPResponses.methodNotAllowed() }
+        guard case .found(let session) = await sessions.lookUp(sessionID, principal: context.principal) else {
+            return MCPResponses.rpcError(.init(code: JSONRPC.invalidRequest, message: "Session not found"), status: .notFound)
+        }
+        guard MCPResponses.accepts(request, "text/event-stream") else {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Accept must include text/event-stream"), status: .notAcceptable)
+        }
+        guard let (streamID, stream) = await sessions.openStream(session: session.id) else {
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "Too many open streams for this session"), status: .conflict)
+        }
+        let sessions = self.sessions
+        let interval = keepAliveInterval
+        return MCPResponses.eventStream(sessionID: session.id) { writer in
+            let keepAlive = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    await sessions.send(ServerSentEvents.keepAlive, session: session.id, stream: streamID)
+                }
+            }
+            defer { keepAlive.cancel() }
+            do {
+                try await writer.write(ByteBuffer(string: ": stream open\n\n"))
+                for await frame in stream {
+                    try await writer.write(ByteBuffer(string: frame))
+                }
+            } catch {
+                // The client went away; closing the stream below is all that is left to do.
+            }
+            await sessions.closeStream(session: session.id, stream: streamID)
+        }
+    }
+
+    func endSession(_ request: Request, context: Context) async -> Response {
+        guard let sessionID = request.headers[.mcpSessionID] else { return MCPResponses.methodNotAllowed() }
+        guard await sessions.end(sessionID, principal: context.principal) else {
+            return MCPResponses.rpcError(.init(code: JSONRPC.invalidRequest, message: "Session not found"), status: .notFound)
+        }
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,76 @@
+import GRDB
+
+/// Versioned schema changes; a migration, once released, is never edited, only followed by a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-oauth") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE operator_settings (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE oauth_clients (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        name TEXT,
+                        redirect_uris TEXT NOT NULL,
+                        auth_method TEXT NOT NULL,
+                        secret_hash TEXT,
+                        metadata TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        first_token_at REAL,
+                        last_used_at REAL
+                    );
+                    CREATE TABLE consent_transactions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        csrf_hash TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        redirect_uri TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        state TEXT,
+                        code_challenge TEXT NOT NULL,
+                        resource TEXT NOT NULL,
+                        expires_at REAL NOT NULL
+                    );
+                    CREATE TABLE oauth_grants (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        client_id TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+                        scope TEXT NOT NULL,
+                        resource TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        revoked_at REAL
+                    );
+                    CREATE INDEX oauth_grants_client ON oauth_grants(client_id);
+                    CREATE TABLE authorization_codes (
+                        code_hash TEXT PRIMARY KEY NOT NULL,
+                        grant_id TEXT NOT NULL REFERENCES oauth_grants(id) ON DELETE CASCADE,
+                        client_id TEXT NOT NULL,
+                        redirect_uri TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        code_challenge TEXT NOT NULL,
+                        resource TEXT NOT NULL,
+                        expires_at REAL NOT NULL,
+                        used_at REAL
+                    );
+                    CREATE INDEX authorization_codes_grant ON authorization_codes(grant_id);
+                    CREATE TABLE oauth_tokens (
+                        token_hash TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+                        grant_id TEXT NOT NULL REFERENCES oauth_grants(id) ON DELETE CASCADE,
+                        client_id TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        resource TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        expires_at REAL NOT NULL,
+                        revoked_at REAL,
+                        rotated_at REAL
+                    );
+                    CREATE INDEX oauth_tokens_grant ON oauth_tokens(grant_id);
+                    CREATE INDEX oauth_tokens_expiry ON oauth_tokens(expires_at);
+                    """)
+        }
+        return migrator
+    }
+}

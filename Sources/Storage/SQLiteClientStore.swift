@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import OAuthServer
+
+extension GatewayDatabase: ClientStore {
+    public func insertClient(_ client: OAuthClient) async throws {
+        try await pool.write { db in try Self.insert(client, into: db, upsert: false) }
+    }
+
+    public func upsertMetadataDocumentClient(_ client: OAuthClient) async throws {
+        try await pool.write { db in try Self.insert(client, into: db, upsert: true) }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE id = ?", arguments: [id]).map(Self.client(from:))
+        }
+    }
+
+    static func insert(_ client: OAuthClient, into db: Database, upsert: Bool) throws {
+        let redirectURIs = String(decoding: try JSONEncoder().encode(client.redirectURIs), as: UTF8.self)
+        let conflict =
+            upsert
+            ? """
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, redirect_uris = excluded.redirect_uris,
+                auth_method = excluded.auth_method, metadata = excluded.metadata
+            """ : ""
+        try db.execute(
+            sql: """
+                INSERT INTO oauth_clients (id, kind, name, redirect_uris, auth_method, secret_hash, metadata, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) \(conflict)
+                """,
+            arguments: [
+                client.id, client.kind.rawValue, client.name, redirectURIs, client.authMethod.rawValue, client.secretHash,
+                client.metadataJSON, client.createdAt.timeIntervalSince1970,
+            ])
+    }
+
+    static func client(from row: Row) throws -> OAuthClient {
+        let redirectURIs = try JSONDecoder().decode([String].self, from: Data((row["redirect_uris"] as String).utf8))
+        return OAuthClient(
+            id: row["id"], kind: OAuthClient.Kind(rawValue: row["kind"]) ?? .registered, name: row["name"],
+            redirectURIs: redirectURIs, authMethod: ClientAuthMethod(rawValue: row["auth_method"]) ?? .none,
+            secretHash: row["secret_hash"], metadataJSON: row["metadata"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            lastUsedAt: (row["last_used_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}
+
+extension GatewayDatabase: ConsentTransactionStore {
+    public func insertTransaction(_ transaction: ConsentTransaction) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consent_transactions
+                        (id, csrf_hash, client_id, redirect_uri, scope, state, code_challenge, resource, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    transaction.id, transaction.csrfHash, transaction.clientID, transaction.redirectURI, transaction.scope,
+                    transaction.state, transaction.codeChallenge, transaction.resource,
+                    transaction.expiresAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func transaction(id: String) async throws -> ConsentTransaction? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM consent_transactions WHERE id = ?", arguments: [id])
+                .map(Self.transaction(from:))
+        }
+    }
+
+    public func consumeTransaction(id: String) async throws -> ConsentTransaction? {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM consent_transactions WHERE id = ?", arguments: [id])
+            else { return nil }
+            try db.execute(sql: "DELETE FROM consent_transactions WHERE id = ?", arguments: [id])
+            return Self.transaction(from: row)
+        }
+    }
+
+    static func transaction(from row: Row) -> ConsentTransaction {
+        ConsentTransaction(
+            id: row["id"], csrfHash: row["csrf_hash"], clientID: row["client_id"], redirectURI: row["redirect_uri"],
+            scope: row["scope"], state: row["state"], codeChallenge: row["code_challenge"], resource: row["resource"],
+            expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+    }
+}
+
+extension GatewayDatabase: OperatorCredentialStore {
+    static let passwordHashKey = "operator_password_hash"
+
+    public func operatorPasswordHash() async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM operator_settings WHERE key = ?", arguments: [Self.passwordHashKey])
+        }
+    }
+
+    public func setOperatorPasswordHash(_ hash: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO operator_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [Self.passwordHashKey, hash])
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import GatewayApp
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway.",
+        discussion: """
+            Settings come from the environment and an optional .env file in the working directory; \
+            the flags below override both. See the README's configuration table.
+            """
+    )
+
+    @Option(name: .customLong("issuer-url"), help: "Public base URL (OAUTH_ISSUER_URL).")
+    var issuerURL: String?
+
+    @Option(name: .customLong("bind"), help: "Listen address (GATEWAY_BIND_ADDR).")
+    var bindAddress: String?
+
+    @Option(help: "Listen port (GATEWAY_PORT).")
+    var port: Int?
+
+    @Option(name: .customLong("database"), help: "SQLite file (DATABASE_PATH).")
+    var databasePath: String?
+
+    @Option(name: .customLong("templates"), help: "Folder of the page templates (GATEWAY_TEMPLATES_DIR).")
+    var templatesDirectory: String?
+
+    @Option(name: .customLong("env-file"), help: "The .env file to read.")
+    var envFile: String = ".env"
+
+    func run() async throws {
+        var values = DotEnvFile.load(path: envFile)
+        values.merge(ProcessInfo.processInfo.environment) { _, environment in environment }
+        let flags: [String: String?] = [
+            GatewaySettings.Name.issuerURL: issuerURL,
+            GatewaySettings.Name.bindAddress: bindAddress,
+            GatewaySettings.Name.port: port.map(String.init),
+            GatewaySettings.Name.databasePath: databasePath,
+            GatewaySettings.Name.templatesDirectory: templatesDirectory,
+        ]
+        for case (let name, let value?) in flags { values[name] = value }
+
+        do {
+            let settings = try GatewaySettings.from(values)
+            var logger = Logger(label: "mcp-gateway")
+            logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+            let app = try await buildApplication(settings: settings, logger: logger) { password in
+                let notice = """
+
+                    Generated operator password: \(password)
+                    It is shown only this once; only its hash is stored. Type it on the consent page.
+                    To choose your own, set OAUTH_PASSWORD (or OAUTH_PASSWORD_HASH from `mcp-gateway hash-password`).
+
+
+                    """
+                FileHandle.standardOutput.write(Data(notice.utf8))
+            }
+            try await app.runService()
+        } catch let error as SettingsError {
+            throw refusal(error.description)
+        } catch let error as StartupError {
+            throw refusal(error.description)
+        }
+    }
+
+    private func refusal(_ message: String) -> some Error {
+        FileHandle.standardError.write(Data("mcp-gateway: refusing to start: \(message)\n".utf8))
+        return ExitCode(78)  // EX_CONFIG
+    }
+}
