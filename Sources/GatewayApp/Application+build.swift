@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -32,12 +31,8 @@ public func buildApplication(
         refreshReuseGrace: TimeInterval(settings.refreshReuseGrace))
     oauth.allowLoopbackMetadataDocuments = settings.allowLoopbackMetadataDocumentsForTests
 
-    var clientConfiguration = HTTPClient.Configuration()
-    clientConfiguration.redirectConfiguration = .disallow
-    clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(5))
-    let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
     let metadataDocuments = ClientMetadataDocumentResolver(
-        httpClient: httpClient, allowLoopback: settings.allowLoopbackMetadataDocumentsForTests, logger: logger)
+        allowLoopback: settings.allowLoopbackMetadataDocumentsForTests, logger: logger)
 
     let sessions = SessionRegistry()
     let bearer = BearerAuthenticator(configuration: oauth, grants: database)
@@ -82,7 +77,7 @@ public func buildApplication(
     app.addServices(
         Janitor(grants: database, unusedClientTTL: oauth.unusedClientTTL, interval: .seconds(600), logger: logger),
         SessionJanitor(sessions: sessions, interval: .seconds(60)),
-        HTTPClientService(client: httpClient))
+        MetadataResolverShutdown(resolver: metadataDocuments))
     return app
 }
 

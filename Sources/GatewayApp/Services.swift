@@ -1,15 +1,15 @@
-import AsyncHTTPClient
+import OAuthServer
 import Foundation
 import MCPGateway
 import ServiceLifecycle
 
-/// Shuts the outbound HTTP client down when the server stops.
-struct HTTPClientService: Service {
-    let client: HTTPClient
+/// Releases the metadata-document fetcher's HTTP client when the server stops.
+struct MetadataResolverShutdown: Service {
+    let resolver: ClientMetadataDocumentResolver
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        await resolver.shutdown()
     }
 }
 

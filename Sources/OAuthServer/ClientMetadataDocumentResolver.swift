@@ -18,15 +18,15 @@ public actor ClientMetadataDocumentResolver {
         public init() {}
     }
 
-    private let httpClient: HTTPClient
+    /// Created on the first fetch, so a server that never fetches never holds a client that needs shutting down.
+    private var httpClient: HTTPClient?
     private let allowLoopback: Bool
     private let limits: Limits
     private let logger: Logger
     private var cache: [String: (client: OAuthClient, expiresAt: Date)] = [:]
 
     /// `allowLoopback` is for tests only: http on loopback hosts becomes acceptable; internal networks never are.
-    public init(httpClient: HTTPClient, allowLoopback: Bool, limits: Limits = .init(), logger: Logger) {
-        self.httpClient = httpClient
+    public init(allowLoopback: Bool, limits: Limits = .init(), logger: Logger) {
         self.allowLoopback = allowLoopback
         self.limits = limits
         self.logger = logger
@@ -47,7 +47,7 @@ public actor ClientMetadataDocumentResolver {
         do {
             var request = HTTPClientRequest(url: clientID)
             request.headers.add(name: "Accept", value: "application/json")
-            let response = try await httpClient.execute(request, timeout: limits.timeout)
+            let response = try await client().execute(request, timeout: limits.timeout)
             guard response.status == .ok else {
                 throw OAuthError.invalidClient("the client metadata document answered HTTP \(response.status.code)")
             }
@@ -80,6 +80,23 @@ public actor ClientMetadataDocumentResolver {
             }
         }
         return client
+    }
+
+    private func client() -> HTTPClient {
+        if let httpClient { return httpClient }
+        var configuration = HTTPClient.Configuration()
+        // Redirects could lead anywhere, internal hosts included: a document must be served where it is named.
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: limits.timeout, read: limits.timeout)
+        let created = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        httpClient = created
+        return created
+    }
+
+    /// Releases the HTTP client, if one was made; call it when the server stops.
+    public func shutdown() async {
+        try? await httpClient?.shutdown()
+        httpClient = nil
     }
 
     private func validatedURL(_ clientID: String) throws(OAuthError) -> URLComponents {
