@@ -47,7 +47,8 @@ public struct GatewaySettings: Sendable, Equatable {
         func integer(_ name: String, range: ClosedRange<Int>) throws(SettingsError) -> Int? {
             guard let raw = text(name) else { return nil }
             guard let value = Int(raw), range.contains(value) else {
-                throw SettingsError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \"\(raw)\")")
+                throw SettingsError(
+                    name, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \"\(raw)\")")
             }
             return value
         }
@@ -62,11 +63,15 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = text(Name.databasePath) { settings.databasePath = value }
         if let value = text(Name.templatesDirectory) { settings.templatesDirectory = value }
         if let value = text(Name.allowedOrigins) {
-            settings.allowedOrigins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings.allowedOrigins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         }
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
-            guard let flag = Self.boolean(raw) else { throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false") }
+            guard let flag = Self.boolean(raw) else {
+                throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false")
+            }
             settings.allowLoopbackMetadataDocumentsForTests = flag
         }
         return settings

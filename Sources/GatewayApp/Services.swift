@@ -1,6 +1,6 @@
-import OAuthServer
 import Foundation
 import MCPGateway
+import OAuthServer
 import ServiceLifecycle
 
 /// Releases the metadata-document fetcher's HTTP client when the server stops.

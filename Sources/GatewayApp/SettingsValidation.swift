@@ -40,7 +40,8 @@ extension GatewaySettings {
         guard let components = URLComponents(string: issuer), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else {
-            throw SettingsError(Name.issuerURL, "must be an absolute http(s) URL such as https://gateway.example.com (got \"\(issuerURL)\")")
+            throw SettingsError(
+                Name.issuerURL, "must be an absolute http(s) URL such as https://gateway.example.com (got \"\(issuerURL)\")")
         }
         if components.query != nil || issuer.contains("?") {
             throw SettingsError(Name.issuerURL, "must not have a query (got \"\(issuerURL)\")")

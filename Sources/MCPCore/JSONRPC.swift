@@ -44,7 +44,8 @@ public enum JSONRPC {
         }
         if let method = object["method"] {
             guard case .string(let name) = method, !name.isEmpty else {
-                throw Failure(code: invalidRequest, message: "Invalid Request: \"method\" must be a non-empty string", id: usableID)
+                throw Failure(
+                    code: invalidRequest, message: "Invalid Request: \"method\" must be a non-empty string", id: usableID)
             }
             let params = object["params"]
             if let params, params.objectValue == nil, params.arrayValue == nil {

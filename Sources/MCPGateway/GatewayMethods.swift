@@ -21,7 +21,10 @@ public struct GatewayMethods: Sendable {
     ]
 
     var capabilities: JSONValue {
-        ["tools": ["listChanged": false], "prompts": ["listChanged": false], "resources": ["listChanged": false, "subscribe": false]]
+        [
+            "tools": ["listChanged": false], "prompts": ["listChanged": false],
+            "resources": ["listChanged": false, "subscribe": false],
+        ]
     }
 
     /// Lists are recomputed on every request; clients should not hold them long.
@@ -42,12 +45,15 @@ public struct GatewayMethods: Sendable {
         case ("resources/templates/list", _):
             return emptyList("resourceTemplates", params: params)
         case ("tools/call", _):
-            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(params?["name"]?.stringValue ?? "(no name)")"))
+            return .failure(
+                .init(code: JSONRPC.invalidParams, message: "Unknown tool: \(params?["name"]?.stringValue ?? "(no name)")"))
         case ("prompts/get", _):
-            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown prompt: \(params?["name"]?.stringValue ?? "(no name)")"))
+            return .failure(
+                .init(code: JSONRPC.invalidParams, message: "Unknown prompt: \(params?["name"]?.stringValue ?? "(no name)")"))
         case ("resources/read", _):
             return .failure(
-                .init(code: JSONRPC.invalidParams, message: "Resource not found",
+                .init(
+                    code: JSONRPC.invalidParams, message: "Resource not found",
                     data: ["uri": params?["uri"] ?? .null]))
         case ("completion/complete", _):
             return .success(["completion": ["values": [], "hasMore": false]])

@@ -118,7 +118,8 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             return await initialize(id: id, params: params, request: request, context: context)
         }
         if case .notification("initialize", _) = message {
-            return MCPResponses.rpcError(.init(code: JSONRPC.invalidRequest, message: "initialize must be a request"), status: .badRequest)
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.invalidRequest, message: "initialize must be a request"), status: .badRequest)
         }
         guard let sessionID = request.headers[.mcpSessionID] else {
             return MCPResponses.rpcError(
@@ -149,7 +150,8 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
     func initialize(id: JSONValue, params: JSONValue?, request: Request, context: Context) async -> Response {
         guard let params, params.objectValue != nil, let requested = params["protocolVersion"]?.stringValue else {
             return MCPResponses.rpcError(
-                .init(code: JSONRPC.invalidParams, message: "initialize needs params.protocolVersion", id: id), status: .badRequest)
+                .init(code: JSONRPC.invalidParams, message: "initialize needs params.protocolVersion", id: id),
+                status: .badRequest)
         }
         // Newer or unknown requests get the newest handshake revision; the client decides whether it can speak it.
         let version = MCPProtocol.handshakeVersions.contains(requested) ? requested : MCPProtocol.latestHandshakeVersion

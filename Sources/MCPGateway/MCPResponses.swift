@@ -43,7 +43,8 @@ enum MCPResponses {
     static func message(_ value: JSONValue, streaming: Bool, sessionID: String?) -> Response {
         guard streaming else { return json(value, status: .ok, sessionID: sessionID) }
         let frame = ServerSentEvents.event(data: value.serializedString, event: "message")
-        var response = Response(status: .ok, headers: eventStreamHeaders(sessionID: sessionID), body: .init(byteBuffer: ByteBuffer(string: frame)))
+        var response = Response(
+            status: .ok, headers: eventStreamHeaders(sessionID: sessionID), body: .init(byteBuffer: ByteBuffer(string: frame)))
         response.headers[.contentLength] = nil
         return response
     }
@@ -51,10 +52,12 @@ enum MCPResponses {
     static func eventStream(sessionID: String?, _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void)
         -> Response
     {
-        Response(status: .ok, headers: eventStreamHeaders(sessionID: sessionID), body: ResponseBody { writer in
-            try await write(&writer)
-            try await writer.finish(nil)
-        })
+        Response(
+            status: .ok, headers: eventStreamHeaders(sessionID: sessionID),
+            body: ResponseBody { writer in
+                try await write(&writer)
+                try await writer.finish(nil)
+            })
     }
 
     static func eventStreamHeaders(sessionID: String?) -> HTTPFields {
@@ -72,7 +75,9 @@ enum MCPResponses {
 
     static func methodNotAllowed() -> Response {
         var response = rpcError(
-            .init(code: JSONRPC.invalidRequest, message: "Method not allowed: this endpoint takes POST (GET and DELETE need a handshake-era session)"),
+            .init(
+                code: JSONRPC.invalidRequest,
+                message: "Method not allowed: this endpoint takes POST (GET and DELETE need a handshake-era session)"),
             status: .methodNotAllowed)
         response.headers[.allow] = "POST"
         return response

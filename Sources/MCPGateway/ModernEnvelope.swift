@@ -4,14 +4,18 @@ import MCPCore
 /// The checks every 2026-07-28 request passes before dispatch, in the order the reference SDK applies them.
 enum ModernEnvelope {
     /// Returns the request's protocol version, or the JSON-RPC error to answer with.
-    static func validate(method: String, params: JSONValue?, headers: HTTPFields, id: JSONValue) throws(JSONRPC.Failure) -> String {
+    static func validate(method: String, params: JSONValue?, headers: HTTPFields, id: JSONValue) throws(JSONRPC.Failure) -> String
+    {
         for name in [HTTPField.Name.mcpProtocolVersion, .mcpMethod, .mcpName] where headers[values: name].count > 1 {
-            throw .init(code: MCPProtocol.ErrorCode.headerMismatch, message: "\(name.canonicalName) header appears more than once", id: id)
+            throw .init(
+                code: MCPProtocol.ErrorCode.headerMismatch, message: "\(name.canonicalName) header appears more than once", id: id
+            )
         }
         guard case .object(let meta)? = params?["_meta"] else {
             throw .init(
                 code: JSONRPC.invalidParams,
-                message: "params._meta must be an object carrying the required '\(MCPProtocol.MetaKey.protocolVersion)' and '\(MCPProtocol.MetaKey.clientCapabilities)' envelope keys",
+                message:
+                    "params._meta must be an object carrying the required '\(MCPProtocol.MetaKey.protocolVersion)' and '\(MCPProtocol.MetaKey.clientCapabilities)' envelope keys",
                 id: id)
         }
         let missing = [MCPProtocol.MetaKey.protocolVersion, MCPProtocol.MetaKey.clientCapabilities].filter { meta[$0] == nil }

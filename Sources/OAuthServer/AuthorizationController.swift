@@ -69,7 +69,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
         // From here on, errors go back to the client's (now trusted) redirect URI.
         let state = query["state"]
         if let repeatedName = query.repeated.first {
-            return redirectError(.invalidRequest("the parameter \(repeatedName) appears more than once"), to: redirectURI, state: state)
+            return redirectError(
+                .invalidRequest("the parameter \(repeatedName) appears more than once"), to: redirectURI, state: state)
         }
         guard query["response_type"] == "code" else {
             return redirectError(
@@ -101,7 +102,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
             try await transactions.insertTransaction(transaction)
         } catch {
             context.logger.error("could not store a consent transaction", metadata: ["error": "\(error)"])
-            return pages.error(title: "Try again", message: "The server could not start the approval.", status: .serviceUnavailable)
+            return pages.error(
+                title: "Try again", message: "The server could not start the approval.", status: .serviceUnavailable)
         }
         return pages.consent(consentView(transaction: transaction, client: client, csrfToken: csrfToken))
     }
@@ -154,7 +156,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
         }
         let form = FormBody(String(buffer: body))
         if let unexpected = form.values.keys.first(where: { !Self.formFields.contains($0) }) ?? form.repeated.first {
-            return pages.error(title: "Invalid request", message: "The form carried an unexpected field (\(unexpected)). No code was issued.")
+            return pages.error(
+                title: "Invalid request", message: "The form carried an unexpected field (\(unexpected)). No code was issued.")
         }
         guard let transactionID = form["transaction_id"], let csrfToken = form["csrf_token"],
             let transaction = try? await transactions.transaction(id: transactionID),
@@ -162,7 +165,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
         else {
             return pages.error(
                 title: "This approval is no longer valid",
-                message: "The form was already used, has expired, or did not come from this server. Start the connection again from your application."
+                message:
+                    "The form was already used, has expired, or did not come from this server. Start the connection again from your application."
             )
         }
         guard transaction.expiresAt > now() else {
@@ -179,7 +183,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
                 OAuthError("access_denied", "the operator denied the request"), to: transaction.redirectURI,
                 state: transaction.state)
         case "approve":
-            return await approve(transaction, csrfToken: csrfToken, password: form["password"] ?? "", throttleKey: throttleKey, context: context)
+            return await approve(
+                transaction, csrfToken: csrfToken, password: form["password"] ?? "", throttleKey: throttleKey, context: context)
         default:
             return pages.error(title: "Invalid request", message: "The form must be answered with Approve or Deny.")
         }
@@ -223,7 +228,8 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
             }
         } catch {
             context.logger.error("could not store an approval", metadata: ["error": "\(error)"])
-            return pages.error(title: "Try again", message: "The server could not store the approval.", status: .serviceUnavailable)
+            return pages.error(
+                title: "Try again", message: "The server could not store the approval.", status: .serviceUnavailable)
         }
         context.logger.info("consent approved", metadata: ["client_id": "\(transaction.clientID)"])
         var items = [URLQueryItem(name: "code", value: code)]

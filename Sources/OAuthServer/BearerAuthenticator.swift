@@ -23,7 +23,9 @@ public struct BearerAuthenticator: Sendable {
     /// Validates the request's bearer token for `requiredScope`.
     public func authenticate(_ request: Request, requiredScope: String = OAuthConfiguration.defaultScope) async -> Outcome {
         if request.uri.queryParameters["access_token"] != nil {
-            return .refused(challenge(status: .unauthorized, error: "invalid_token", description: "tokens in the query string are not accepted"))
+            return .refused(
+                challenge(
+                    status: .unauthorized, error: "invalid_token", description: "tokens in the query string are not accepted"))
         }
         guard let header = request.headers[.authorization] else {
             return .refused(challenge(status: .unauthorized, error: nil, description: nil))
@@ -36,10 +38,16 @@ public struct BearerAuthenticator: Sendable {
             let grant = try? await grants.accessGrant(tokenHash: TokenCrypto.hash(token), now: now()),
             configuration.isThisResource(grant.resource)
         else {
-            return .refused(challenge(status: .unauthorized, error: "invalid_token", description: "the access token is invalid, expired or revoked"))
+            return .refused(
+                challenge(
+                    status: .unauthorized, error: "invalid_token", description: "the access token is invalid, expired or revoked")
+            )
         }
         guard grant.scopes.contains(requiredScope) else {
-            return .refused(challenge(status: .forbidden, error: "insufficient_scope", description: "this needs the \(requiredScope) scope", scope: requiredScope))
+            return .refused(
+                challenge(
+                    status: .forbidden, error: "insufficient_scope", description: "this needs the \(requiredScope) scope",
+                    scope: requiredScope))
         }
         return .granted(grant)
     }

@@ -15,7 +15,9 @@ enum OAuthResponses {
     }
 
     static func error(_ error: OAuthError, headers: HTTPFields = [:]) -> Response {
-        json(["error": .string(error.code), "error_description": .string(error.description)], status: error.status, headers: headers)
+        json(
+            ["error": .string(error.code), "error_description": .string(error.description)], status: error.status,
+            headers: headers)
     }
 
     /// Headers for every HTML page this server renders (consent and error pages).

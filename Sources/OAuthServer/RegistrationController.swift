@@ -91,7 +91,8 @@ public enum ClientMetadataValidator {
             guard let list = raw.arrayValue?.compactMap(\.stringValue), list.count == raw.arrayValue?.count, !list.isEmpty
             else { throw .invalidClientMetadata("grant_types must be a non-empty array of strings") }
             if let unsupported = list.first(where: { !allowedGrantTypes.contains($0) }) {
-                throw .invalidClientMetadata("unsupported grant type \(unsupported); supported: authorization_code, refresh_token")
+                throw .invalidClientMetadata(
+                    "unsupported grant type \(unsupported); supported: authorization_code, refresh_token")
             }
             grantTypes = list
         }

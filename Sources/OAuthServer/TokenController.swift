@@ -61,7 +61,9 @@ public struct TokenController<Context: RequestContext>: Sendable {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         let form = FormBody(String(buffer: try await request.collectBody(limit: 16 * 1024)))
-        if let repeated = form.repeated.first { throw OAuthError.invalidRequest("the parameter \(repeated) appears more than once") }
+        if let repeated = form.repeated.first {
+            throw OAuthError.invalidRequest("the parameter \(repeated) appears more than once")
+        }
         return form
     }
 
@@ -85,8 +87,10 @@ public struct TokenController<Context: RequestContext>: Sendable {
             guard PKCE.verify(verifier: verifier, challenge: stored.codeChallenge) else {
                 return .failure(.invalidGrant("code_verifier does not match the code_challenge"))
             }
-            return .success(tokens.records(grantID: stored.grantID, clientID: client.id, scope: stored.scope,
-                resource: stored.resource, now: issuedAt, configuration: configuration))
+            return .success(
+                tokens.records(
+                    grantID: stored.grantID, clientID: client.id, scope: stored.scope,
+                    resource: stored.resource, now: issuedAt, configuration: configuration))
         }
         switch outcome {
         case .unknown: throw OAuthError.invalidGrant("the code is invalid or has expired")
@@ -111,18 +115,23 @@ public struct TokenController<Context: RequestContext>: Sendable {
         let outcome = try await grants.exchangeRefreshToken(
             hash: TokenCrypto.hash(refreshToken), now: issuedAt, grace: configuration.refreshReuseGrace
         ) { stored in
-            guard stored.clientID == client.id else { return .failure(.invalidGrant("the refresh token was issued to another client")) }
+            guard stored.clientID == client.id else {
+                return .failure(.invalidGrant("the refresh token was issued to another client"))
+            }
             let granted = Set(stored.scope.split(separator: " ").map(String.init))
             if let requestedScopes, !requestedScopes.isSubset(of: granted) {
                 return .failure(.invalidScope("the requested scope exceeds what was granted"))
             }
-            return .success(tokens.records(grantID: stored.grantID, clientID: client.id, scope: stored.scope,
-                resource: stored.resource, now: issuedAt, configuration: configuration))
+            return .success(
+                tokens.records(
+                    grantID: stored.grantID, clientID: client.id, scope: stored.scope,
+                    resource: stored.resource, now: issuedAt, configuration: configuration))
         }
         switch outcome {
         case .unknown: throw OAuthError.invalidGrant("the refresh token is invalid, expired or revoked")
         case .replayed:
-            context.logger.warning("refresh token replayed after rotation; its family is revoked", metadata: ["client_id": "\(client.id)"])
+            context.logger.warning(
+                "refresh token replayed after rotation; its family is revoked", metadata: ["client_id": "\(client.id)"])
             throw OAuthError.invalidGrant("the refresh token was already used; its whole family is revoked")
         case .rejected(let error): throw error
         case .issued:

@@ -100,7 +100,8 @@ extension GatewayDatabase: OperatorCredentialStore {
     public func setOperatorPasswordHash(_ hash: String) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO operator_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                sql:
+                    "INSERT INTO operator_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [Self.passwordHashKey, hash])
         }
     }

@@ -57,7 +57,9 @@ import Testing
 
             let approval = try await client.execute(
                 uri: "/oauth/authorize", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                body: form(["transaction_id": transaction, "csrf_token": csrf, "password": TestGateway.password, "decision": "approve"]))
+                body: form([
+                    "transaction_id": transaction, "csrf_token": csrf, "password": TestGateway.password, "decision": "approve",
+                ]))
             #expect(approval.status == .seeOther)
             let location = try #require(approval.headers[.location].flatMap(URLComponents.init(string:)))
             let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
@@ -80,11 +82,13 @@ import Testing
             let discover = try await client.execute(
                 uri: "/mcp", method: .post,
                 headers: [
-                    .authorization: "Bearer \(accessToken)", .contentType: "application/json", .accept: "application/json, text/event-stream",
+                    .authorization: "Bearer \(accessToken)", .contentType: "application/json",
+                    .accept: "application/json, text/event-stream",
                     .init("MCP-Protocol-Version")!: "2026-07-28", .init("Mcp-Method")!: "server/discover",
                 ],
                 body: ByteBuffer(
-                    string: #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+                    string:
+                        #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
                 ))
             #expect(discover.status == .ok)
             let result = try json(discover.body)["result"]
@@ -92,7 +96,8 @@ import Testing
             #expect(result?["supportedVersions"]?.arrayValue?.contains("2026-07-28") == true)
             #expect(result?["supportedVersions"]?.arrayValue?.contains("2025-11-25") == true)
 
-            let status = try await client.execute(uri: "/status", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
+            let status = try await client.execute(
+                uri: "/status", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
             #expect(status.status == .ok)
             #expect(try json(status.body)["clients"] == .int(1))
             let unauthenticated = try await client.execute(uri: "/status", method: .get)

@@ -40,7 +40,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "https://gw.example.com/?x=1", "https://gw.example.com#frag", "https://gw.example.com/base", "https://gw.example.com/base/",
+        "https://gw.example.com/?x=1", "https://gw.example.com#frag", "https://gw.example.com/base",
+        "https://gw.example.com/base/",
         "gw.example.com", "ftp://gw.example.com", "https://user:pw@gw.example.com", "not a url",
     ])
     func badIssuersAreRefused(_ issuer: String) {
@@ -53,7 +54,9 @@ import Testing
     }
 
     @Test func passwordAndHashTogetherAreRefused() {
-        #expect(refusal([Name.password: "a long enough password", Name.passwordHash: "scrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA=="])?.setting == Name.password)
+        #expect(
+            refusal([Name.password: "a long enough password", Name.passwordHash: "scrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA=="])?
+                .setting == Name.password)
     }
 
     @Test func malformedHashIsRefused() {
@@ -61,7 +64,10 @@ import Testing
     }
 
     @Test func testOnlyMetadataSettingIsRefusedOffLoopback() {
-        let values = [Name.allowLoopbackMetadataDocumentsForTests: "true", Name.bindAddress: "0.0.0.0", Name.issuerURL: "https://gw.example.com"]
+        let values = [
+            Name.allowLoopbackMetadataDocumentsForTests: "true", Name.bindAddress: "0.0.0.0",
+            Name.issuerURL: "https://gw.example.com",
+        ]
         #expect(refusal(values)?.setting == Name.allowLoopbackMetadataDocumentsForTests)
         #expect(refusal([Name.allowLoopbackMetadataDocumentsForTests: "true"]) == nil)
     }

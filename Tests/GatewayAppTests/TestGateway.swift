@@ -16,7 +16,8 @@ enum TestGateway {
         var settings = GatewaySettings()
         settings.issuerURL = "http://127.0.0.1:4444"
         settings.password = password
-        settings.databasePath = FileManager.default.temporaryDirectory
+        settings.databasePath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
         settings.templatesDirectory = templatesDirectory
         return settings

@@ -13,7 +13,9 @@ import Testing
             return
         }
         #expect(id == .int(7))
-        guard case .notification("notifications/initialized", nil) = try classify(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        guard
+            case .notification("notifications/initialized", nil) = try classify(
+                #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
         else { Issue.record("not a notification"); return }
         guard case .response(.string("a")) = try classify(#"{"jsonrpc":"2.0","id":"a","result":{}}"#) else {
             Issue.record("not a response")

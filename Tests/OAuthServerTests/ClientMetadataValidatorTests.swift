@@ -23,7 +23,10 @@ import Testing
         (#"{"redirect_uris":["http://example.com/cb"]}"#, "invalid_redirect_uri"),
         (#"{"redirect_uris":["https://a.example/cb"],"grant_types":["password"]}"#, "invalid_client_metadata"),
         (#"{"redirect_uris":["https://a.example/cb"],"grant_types":["client_credentials"]}"#, "invalid_client_metadata"),
-        (#"{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#, "invalid_client_metadata"),
+        (
+            #"{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#,
+            "invalid_client_metadata"
+        ),
         (#"{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}"#, "invalid_client_metadata"),
         (#"{"redirect_uris":["https://a.example/cb"],"application_type":"desktop"}"#, "invalid_client_metadata"),
     ])

@@ -9,7 +9,9 @@ import Testing
         let start = Date()
         var delays: [TimeInterval] = []
         for attempt in 0..<4 {
-            guard case .slowDown(let delay) = await throttle.recordFailure("1.2.3.4", now: start.addingTimeInterval(Double(attempt)))
+            guard
+                case .slowDown(let delay) = await throttle.recordFailure(
+                    "1.2.3.4", now: start.addingTimeInterval(Double(attempt)))
             else { Issue.record("locked out too early"); return }
             delays.append(delay)
         }

@@ -16,7 +16,10 @@ import Testing
         #expect(try PasswordHasher.hash("same password!", logN: 10) != PasswordHasher.hash("same password!", logN: 10))
     }
 
-    @Test(arguments: ["", "plain", "scrypt$15$8$1$salt", "scrypt$99$8$1$salt$AAAAAAAAAAAAAAAAAAAAAA==", "bcrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA=="])
+    @Test(arguments: [
+        "", "plain", "scrypt$15$8$1$salt", "scrypt$99$8$1$salt$AAAAAAAAAAAAAAAAAAAAAA==",
+        "bcrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA==",
+    ])
     func malformedHashesAreRecognised(_ hash: String) {
         #expect(!PasswordHasher.isWellFormed(hash))
         #expect(!PasswordHasher.verify("anything at all", against: hash))

@@ -45,7 +45,9 @@ import Testing
         #expect(!RedirectURIPolicy.matches(requested: "http://127.0.0.1:49152/other", registered: registered))
         #expect(!RedirectURIPolicy.matches(requested: "http://localhost:49152/callback", registered: registered))
         #expect(!RedirectURIPolicy.matches(requested: "http://127.0.0.1:49152/callback?x=1", registered: registered))
-        #expect(!RedirectURIPolicy.matches(requested: "https://127.0.0.1:49152/callback", registered: "https://127.0.0.1:3000/callback"))
+        #expect(
+            !RedirectURIPolicy.matches(
+                requested: "https://127.0.0.1:49152/callback", registered: "https://127.0.0.1:3000/callback"))
     }
 
     @Test func loopbackHosts() {

@@ -54,17 +54,23 @@ import Testing
             return
         }
         #expect(try await database.accessGrant(tokenHash: "a1", now: now) == nil)
-        guard case .unknown = try await database.exchangeRefreshToken(hash: "r1", now: now, grace: 30, decide: { _ in .success([]) })
+        guard
+            case .unknown = try await database.exchangeRefreshToken(
+                hash: "r1", now: now, grace: 30, decide: { _ in .success([]) })
         else { Issue.record("refresh token survived the replay"); return }
     }
 
     @Test func rejectedRedemptionChangesNothing() async throws {
         let database = try makeDatabase()
         let (grant, code) = try await approvedGrant(in: database)
-        guard case .rejected(let error) = try await database.redeemCode(hash: code, now: now, decide: { _ in .failure(.invalidGrant("no")) })
+        guard
+            case .rejected(let error) = try await database.redeemCode(
+                hash: code, now: now, decide: { _ in .failure(.invalidGrant("no")) })
         else { Issue.record("not rejected"); return }
         #expect(error.code == "invalid_grant")
-        guard case .issued = try await database.redeemCode(hash: code, now: now, decide: { _ in .success(tokens("a1", "r1", grant: grant)) })
+        guard
+            case .issued = try await database.redeemCode(
+                hash: code, now: now, decide: { _ in .success(tokens("a1", "r1", grant: grant)) })
         else { Issue.record("the code was burned by a rejected attempt"); return }
     }
 
@@ -75,7 +81,9 @@ import Testing
         let rotate = { (hash: String, at: Date, fresh: [TokenRecord]) in
             try await database.exchangeRefreshToken(hash: hash, now: at, grace: 30, decide: { _ in .success(fresh) })
         }
-        guard case .issued = try await rotate("r1", now, tokens("a2", "r2", grant: grant)) else { Issue.record("rotation"); return }
+        guard case .issued = try await rotate("r1", now, tokens("a2", "r2", grant: grant)) else {
+            Issue.record("rotation"); return
+        }
         // Within the grace window the old token still works, in the same family.
         guard case .issued = try await rotate("r1", now.addingTimeInterval(10), tokens("a3", "r3", grant: grant)) else {
             Issue.record("grace"); return
@@ -97,7 +105,8 @@ import Testing
             for index in 1...8 {
                 group.addTask {
                     let outcome = try await database.exchangeRefreshToken(
-                        hash: "r0", now: now, grace: 30, decide: { _ in .success(tokens("a\(index)", "r\(index)", grant: grant)) })
+                        hash: "r0", now: now, grace: 30, decide: { _ in .success(tokens("a\(index)", "r\(index)", grant: grant)) }
+                    )
                     if case .issued = outcome { return true }
                     return false
                 }
