@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 import _CryptoExtras
 
-/// The operator password as an scrypt hash: `scrypt$<log2 N>$<r>$<p>$<salt base64>$<key base64>`.
+/// The operator password as an scrypt hash: `scrypt:<log2 N>:<r>:<p>:<salt>:<key base64>`.
+/// No `$` in it, so it survives shells and Compose `.env` interpolation unquoted.
 public enum PasswordHasher {
     public static let minimumLength = 12
     public static let defaultLogN = 15
@@ -18,7 +19,7 @@ public enum PasswordHasher {
         let salt = TokenCrypto.generateToken(byteCount: 16)
         let key = try derive(password, salt: Data(salt.utf8), logN: logN, r: blockSize, p: parallelism)
         return ["scrypt", String(logN), String(blockSize), String(parallelism), salt, key.base64EncodedString()]
-            .joined(separator: "$")
+            .joined(separator: ":")
     }
 
     /// Whether `hash` has the shape `hash(_:)` produces, so a bad OAUTH_PASSWORD_HASH is caught at startup.
@@ -42,7 +43,7 @@ public enum PasswordHasher {
     }
 
     private static func parse(_ hash: String) throws(Failure) -> Parsed {
-        let parts = hash.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
+        let parts = hash.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 6, parts[0] == "scrypt",
             let logN = Int(parts[1]), (10...20).contains(logN),
             let r = Int(parts[2]), (1...32).contains(r),

@@ -10,10 +10,14 @@ struct HashPasswordCommand: ParsableCommand {
     )
 
     func run() throws {
+        let entered: String?
         if isatty(STDIN_FILENO) == 1 {
-            FileHandle.standardError.write(Data("Password: ".utf8))
+            // getpass turns echo off, so the password does not appear on screen.
+            entered = getpass("Password: ").map { String(cString: $0) }
+        } else {
+            entered = readLine(strippingNewline: true)
         }
-        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        guard let line = entered, !line.isEmpty else {
             throw ValidationError("no password on standard input")
         }
         guard line.count >= PasswordHasher.minimumLength else {

@@ -55,7 +55,7 @@ import Testing
 
     @Test func passwordAndHashTogetherAreRefused() {
         #expect(
-            refusal([Name.password: "a long enough password", Name.passwordHash: "scrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA=="])?
+            refusal([Name.password: "a long enough password", Name.passwordHash: "scrypt:15:8:1:s:AAAAAAAAAAAAAAAAAAAAAA=="])?
                 .setting == Name.password)
     }
 

@@ -5,7 +5,7 @@ import Testing
 @Suite struct PasswordHasherTests {
     @Test func hashVerifiesOnlyTheSamePassword() throws {
         let hash = try PasswordHasher.hash("correct horse battery", logN: 10)
-        #expect(hash.hasPrefix("scrypt$10$8$1$"))
+        #expect(hash.hasPrefix("scrypt:10:8:1:"))
         #expect(PasswordHasher.isWellFormed(hash))
         #expect(PasswordHasher.verify("correct horse battery", against: hash))
         #expect(!PasswordHasher.verify("correct horse batterY", against: hash))
@@ -17,8 +17,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "plain", "scrypt$15$8$1$salt", "scrypt$99$8$1$salt$AAAAAAAAAAAAAAAAAAAAAA==",
-        "bcrypt$15$8$1$s$AAAAAAAAAAAAAAAAAAAAAA==",
+        "", "plain", "scrypt:15:8:1:salt", "scrypt:99:8:1:salt:AAAAAAAAAAAAAAAAAAAAAA==",
+        "bcrypt:15:8:1:s:AAAAAAAAAAAAAAAAAAAAAA==",
     ])
     func malformedHashesAreRecognised(_ hash: String) {
         #expect(!PasswordHasher.isWellFormed(hash))
