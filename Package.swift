@@ -71,6 +71,7 @@ let package = Package(
             name: "MCPGateway",
             dependencies: [
                 "MCPCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -40,15 +40,7 @@ public func buildApplication(
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(
-        middleware: CORSMiddleware(
-            allowOrigin: .originBased,
-            allowHeaders: [
-                .authorization, .contentType, .accept, .mcpProtocolVersion, .mcpSessionID, .lastEventID, .mcpMethod, .mcpName,
-            ],
-            allowMethods: [.get, .post, .delete, .options],
-            exposedHeaders: ["Mcp-Session-Id", "WWW-Authenticate"],
-            maxAge: .seconds(3600)))
+    router.add(middleware: CORSPolicyMiddleware())
 
     health.addPublicRoutes(to: router)
     MetadataController<GatewayRequestContext>(configuration: oauth).addRoutes(to: router)

@@ -11,7 +11,8 @@ struct Janitor: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Stopping cancels the sleep; that is the normal way out, not an error.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await sweep()
                 try await Task.sleep(for: interval)

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MCPCore
 import NIOCore
+import ServiceLifecycle
 
 /// `/mcp` over Streamable HTTP, in both eras: stateless 2026-07-28 requests and handshake-era sessions.
 public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
@@ -173,7 +174,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "Accept must include text/event-stream"), status: .notAcceptable)
         }
-        guard let (streamID, stream) = await sessions.openStream(session: session.id) else {
+        guard let (streamID, stream, continuation) = await sessions.openStream(session: session.id) else {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "Too many open streams for this session"), status: .conflict)
         }
@@ -189,8 +190,13 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             defer { keepAlive.cancel() }
             do {
                 try await writer.write(ByteBuffer(string: ": stream open\n\n"))
-                for await frame in stream {
-                    try await writer.write(ByteBuffer(string: frame))
+                // The server waits for open responses before it stops, so a stopping server ends its streams.
+                try await withGracefulShutdownHandler {
+                    for await frame in stream {
+                        try await writer.write(ByteBuffer(string: frame))
+                    }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
             } catch {
                 // The client went away; closing the stream below is all that is left to do.

@@ -58,13 +58,13 @@ public actor SessionRegistry {
     }
 
     /// Opens a server-to-client stream on the session; nil when the session is gone or has too many.
-    public func openStream(session id: String) -> (UUID, AsyncStream<String>)? {
+    public func openStream(session id: String) -> (UUID, AsyncStream<String>, AsyncStream<String>.Continuation)? {
         guard var session = sessions[id], session.streams.count < maximumStreamsPerSession else { return nil }
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let streamID = UUID()
         session.streams[streamID] = continuation
         sessions[id] = session
-        return (streamID, stream)
+        return (streamID, stream, continuation)
     }
 
     public func closeStream(session id: String, stream streamID: UUID) {

@@ -14,13 +14,13 @@ from gateway import HTTP_TIMEOUT, Gateway  # noqa: E402
 from oauth_helpers import obtain_tokens  # noqa: E402
 
 
+_WATCHED = pytest.StashKey[list]()
+
+
 def _watch(node: pytest.Item, gw: Gateway) -> None:
     """Attach the part of this gateway's log written during the test to the test's failure report."""
     watched = node.stash.setdefault(_WATCHED, [])
     watched.append((gw, gw.log_mark()))
-
-
-_WATCHED = pytest.StashKey[list]()
 
 
 @pytest.hookimpl(hookwrapper=True)

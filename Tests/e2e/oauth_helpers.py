@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -178,7 +179,7 @@ def token_request(http: httpx2.Client, gw: Gateway, data: dict[str, str], **kwar
     return http.post(gw.url("/oauth/token"), data=data, **kwargs)
 
 
-def exchange(http: httpx2.Client, gw: Gateway, code: str, auth: Authorization, **overrides) -> httpx2.Response:
+def exchange(http: httpx2.Client, gw: Gateway, code: str, auth: Authorization, /, **overrides) -> httpx2.Response:
     data = {
         "grant_type": "authorization_code",
         "code": code,
@@ -258,3 +259,18 @@ def www_authenticate_params(header: str) -> dict[str, str]:
             out[key] = rest[i:end].strip()
             i = end
     return out
+
+
+def live_token_counts(http: httpx2.Client, gw: Gateway, access_token: str) -> dict:
+    r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {access_token}"})
+    assert r.status_code == 200, f"/status: {r.status_code} {r.text}"
+    return r.json()["tokens"]
+
+
+@contextmanager
+def nothing_issued(http: httpx2.Client, gw: Gateway, observer_token: str):
+    """Assert that the block adds no live access or refresh token on the server (per /status)."""
+    before = live_token_counts(http, gw, observer_token)
+    yield
+    after = live_token_counts(http, gw, observer_token)
+    assert after == before, f"tokens were issued: {before} -> {after}"

@@ -71,11 +71,27 @@ def test_redirect_must_match_exactly(http, gw, web_client, redirect):
     _error_page(http.get(authorization(gw, web_client["client_id"], redirect).url(gw)))
 
 
-def test_loopback_redirect_port_may_differ(http, gw):
-    client = register(http, gw, ["http://127.0.0.1:33333/callback"])
-    auth = authorization(gw, client["client_id"], "http://127.0.0.1:44444/callback")
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_redirect_port_may_differ(http, gw, host):
+    client = register(http, gw, [f"http://{host}:33333/callback"])
+    auth = authorization(gw, client["client_id"], f"http://{host}:44444/callback")
     params = approve(http, gw, auth)  # 303 to port 44444
     check_tokens(exchange(http, gw, params["code"], auth))
+
+
+def test_duplicate_redirect_uri_parameter(http, gw, web_client):
+    """RFC 6749 §3.1: parameters must not appear twice; never redirect to the second one."""
+    url = authorization(gw, web_client["client_id"], WEB_REDIRECT).url(gw)
+    r = http.get(url + "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb")
+    assert r.status_code == 400, f"{r.status_code} {r.headers.get('location')}"
+    assert "evil.example" not in r.headers.get("location", "")
+
+
+def test_duplicate_client_id_parameter(http, gw, web_client):
+    other = register(http, gw, ["https://evil.example/cb"])
+    url = authorization(gw, web_client["client_id"], WEB_REDIRECT).url(gw)
+    r = http.get(url + "&client_id=" + other["client_id"])
+    assert r.status_code == 400, f"{r.status_code} {r.headers.get('location')}"
 
 
 def test_loopback_redirect_path_must_match(http, gw):

@@ -1,5 +1,6 @@
 """Raw HTTP on /mcp with a valid token: the stateless 2026-07-28 era, the handshake era, JSON-RPC errors, limits."""
 
+import base64
 import json
 
 import pytest
@@ -105,6 +106,41 @@ def test_delete_in_modern_mode(http, gw, access_token):
     assert http.delete(gw.mcp_url, headers=h).status_code == 405
 
 
+def test_tools_call_needs_the_mcp_name_header(http, gw, access_token):
+    r = post_modern(http, gw, access_token, "tools/call", params={"name": "nope", "arguments": {}})
+    rpc_error(r, 400, -32020)
+
+
+def test_tools_call_with_a_mismatched_mcp_name_header(http, gw, access_token):
+    r = post_modern(http, gw, access_token, "tools/call", params={"name": "nope", "arguments": {}},
+                    headers={"Mcp-Name": "other"})
+    rpc_error(r, 400, -32020)
+
+
+@pytest.mark.parametrize("name,header", [
+    ("nope", "nope"),
+    ("héllo", "=?base64?" + base64.b64encode("héllo".encode()).decode() + "?="),
+])
+def test_tools_call_of_an_unknown_tool(http, gw, access_token, name, header):
+    """The headers match (plain or =?base64?…?= encoded), so the answer is about the tool: invalid params."""
+    r = post_modern(http, gw, access_token, "tools/call", params={"name": name, "arguments": {}},
+                    headers={"Mcp-Name": header})
+    assert r.status_code in (200, 400, 404), r.text
+    assert response_message(r)["error"]["code"] == -32602, r.text
+
+
+def test_json_only_accept_gets_json(http, gw, access_token):
+    r = post_modern(http, gw, access_token, "tools/list", headers={"Accept": "application/json"})
+    assert r.headers.get("content-type", "").startswith("application/json"), r.headers
+    assert result(r)["tools"] == []
+
+
+def test_lowercase_bearer_scheme(http, gw, access_token):
+    """RFC 7235: the auth scheme is case-insensitive."""
+    r = post_modern(http, gw, None, "tools/list", headers={"Authorization": f"bearer {access_token}"})
+    assert r.status_code == 200, r.text
+
+
 # --- handshake era ---------------------------------------------------------------------------
 
 
@@ -138,6 +174,13 @@ def test_notification_gets_202_without_body(http, gw, access_token):
                      params={"requestId": 999, "reason": "test"}, notification=True)
     assert r.status_code == 202
     assert r.content == b""
+
+
+def test_unsupported_protocol_version_header_in_a_session(http, gw, access_token):
+    session = open_session(http, gw, access_token)
+    h = {**session_headers(access_token, session), "MCP-Protocol-Version": "1999-01-01"}
+    r = http.post(gw.mcp_url, json={"jsonrpc": "2.0", "id": 77, "method": "ping"}, headers=h)
+    assert r.status_code == 400, r.text
 
 
 def test_request_without_session(http, gw, access_token):
@@ -228,9 +271,24 @@ def test_cors_preflight(http, gw):
     assert "POST" in r.headers.get("access-control-allow-methods", "").upper(), r.headers
 
 
-def test_cors_exposes_headers(http, gw):
+def _exposed(r) -> set[str]:
+    return {h.strip().lower() for h in r.headers.get("access-control-expose-headers", "").split(",") if h.strip()}
+
+
+def test_cors_exposes_www_authenticate_on_the_challenge(http, gw):
+    """A browser client (MCP Inspector) can only read WWW-Authenticate if the actual response exposes it."""
     r = http.post(gw.mcp_url, json=modern_body("tools/list"),
                   headers={**modern_headers(None, "tools/list"), "Origin": "http://localhost:6274"})
     assert r.status_code == 401
-    exposed = {h.strip().lower() for h in r.headers.get("access-control-expose-headers", "").split(",")}
-    assert {"mcp-session-id", "www-authenticate"} <= exposed, r.headers
+    assert r.headers.get("access-control-allow-origin") in ("*", "http://localhost:6274"), r.headers
+    assert "www-authenticate" in _exposed(r), dict(r.headers)
+
+
+def test_cors_exposes_the_session_id_on_initialize(http, gw, access_token):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": LATEST_HANDSHAKE, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}}
+    r = http.post(gw.mcp_url, json=body, headers={**bearer(access_token), "Accept": "application/json, text/event-stream",
+                                                  "Origin": "http://localhost:6274"})
+    assert r.status_code == 200 and r.headers.get("mcp-session-id"), r.text
+    assert r.headers.get("access-control-allow-origin") in ("*", "http://localhost:6274"), r.headers
+    assert "mcp-session-id" in _exposed(r), dict(r.headers)

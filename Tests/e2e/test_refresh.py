@@ -7,7 +7,7 @@ import httpx2
 
 from gateway import HTTP_TIMEOUT
 from mcp_helpers import token_status
-from oauth_helpers import check_tokens, oauth_error, obtain_tokens, refresh, register
+from oauth_helpers import check_tokens, nothing_issued, oauth_error, obtain_tokens, refresh, register
 
 
 def test_rotation(http, gw, tokens):
@@ -23,20 +23,23 @@ def test_rotation(http, gw, tokens):
 def test_refresh_by_another_client(http, gw, tokens):
     client, t0 = tokens
     other = register(http, gw)
-    oauth_error(refresh(http, gw, other["client_id"], t0["refresh_token"]), 400, "invalid_grant")
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, other["client_id"], t0["refresh_token"]), 400, "invalid_grant")
     # Nothing changed for the rightful client.
     assert token_status(http, gw, t0["access_token"]) == 200
     check_tokens(refresh(http, gw, client["client_id"], t0["refresh_token"]))
 
 
 def test_refresh_by_unknown_client(http, gw, tokens):
-    _, t0 = tokens
-    oauth_error(refresh(http, gw, "no-such-client", t0["refresh_token"]), 401, "invalid_client")
+    client, t0 = tokens
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, "no-such-client", t0["refresh_token"]), 401, "invalid_client")
 
 
 def test_wider_scope(http, gw, tokens):
     client, t0 = tokens
-    oauth_error(refresh(http, gw, client["client_id"], t0["refresh_token"], scope="mcp admin"), 400, "invalid_scope")
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, client["client_id"], t0["refresh_token"], scope="mcp admin"), 400, "invalid_scope")
     check_tokens(refresh(http, gw, client["client_id"], t0["refresh_token"]))
 
 
@@ -47,25 +50,29 @@ def test_same_scope_is_fine(http, gw, tokens):
 
 def test_foreign_resource(http, gw, tokens):
     client, t0 = tokens
-    oauth_error(refresh(http, gw, client["client_id"], t0["refresh_token"], resource="https://evil.example/mcp"),
-                400, "invalid_target")
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, client["client_id"], t0["refresh_token"], resource="https://evil.example/mcp"),
+                    400, "invalid_target")
     check_tokens(refresh(http, gw, client["client_id"], t0["refresh_token"]))
 
 
 def test_access_token_as_refresh_token(http, gw, tokens):
     client, t0 = tokens
-    oauth_error(refresh(http, gw, client["client_id"], t0["access_token"]), 400, "invalid_grant")
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, client["client_id"], t0["access_token"]), 400, "invalid_grant")
     assert token_status(http, gw, t0["access_token"]) == 200
 
 
 def test_garbage_refresh_token(http, gw, tokens):
-    client, _ = tokens
-    oauth_error(refresh(http, gw, client["client_id"], "garbage-" + "x" * 40), 400, "invalid_grant")
+    client, t0 = tokens
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, client["client_id"], "garbage-" + "x" * 40), 400, "invalid_grant")
 
 
 def test_missing_refresh_token(http, gw, tokens):
-    client, _ = tokens
-    oauth_error(refresh(http, gw, client["client_id"], None), 400, "invalid_request")
+    client, t0 = tokens
+    with nothing_issued(http, gw, t0["access_token"]):
+        oauth_error(refresh(http, gw, client["client_id"], None), 400, "invalid_request")
 
 
 def test_replay_within_grace_window(http, gw, tokens):

@@ -5,7 +5,9 @@ import time
 
 import pytest
 
-from gateway import free_port, run_until_exit
+import subprocess
+
+from gateway import binary_path, free_port, run_until_exit
 from oauth_helpers import WEB_REDIRECT, approve, authorization, open_consent, register, submit_consent
 
 
@@ -111,3 +113,40 @@ def test_generated_password(http, start_gateway, tmp_path):
     # And only that password works.
     form = open_consent(http, authorization(gw, client["client_id"], WEB_REDIRECT).url(gw))
     assert submit_consent(http, form, "some-other-password").status_code == 401
+
+
+def test_password_hash_from_the_hash_password_command(http, start_gateway):
+    password = "hashed-operator-password-77"
+    out = subprocess.run([str(binary_path()), "hash-password"], input=password + "\n", capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    hashed = out.stdout.strip().splitlines()[-1]
+    assert password not in hashed
+    gw = start_gateway({"OAUTH_PASSWORD": None, "OAUTH_PASSWORD_HASH": hashed})
+    assert "Generated operator password" not in gw.stdout()
+    client = register(http, gw, [WEB_REDIRECT])
+    approve(http, gw, authorization(gw, client["client_id"], WEB_REDIRECT), password=password)
+
+
+def test_garbage_password_hash(tmp_path):
+    _refused(tmp_path, {"OAUTH_PASSWORD": None, "OAUTH_PASSWORD_HASH": "not-a-hash"}, ("OAUTH_PASSWORD_HASH",))
+
+
+def test_dotenv_file_in_the_working_directory(http, start_gateway, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / ".env").write_text("# settings\nOAUTH_PASSWORD=from-the-dotenv-file-1\nOAUTH_ACCESS_TOKEN_TTL=77\n")
+    gw = start_gateway({"OAUTH_PASSWORD": None, "OAUTH_PASSWORD_HASH": None}, cwd=cwd)
+    client = register(http, gw, [WEB_REDIRECT])
+    approve(http, gw, authorization(gw, client["client_id"], WEB_REDIRECT), password="from-the-dotenv-file-1")
+
+
+def test_environment_wins_over_dotenv(http, start_gateway, tmp_path):
+    from gateway import PASSWORD
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / ".env").write_text("OAUTH_PASSWORD=from-the-dotenv-file-2\n")
+    gw = start_gateway(cwd=cwd)  # OAUTH_PASSWORD set in the environment
+    client = register(http, gw, [WEB_REDIRECT])
+    approve(http, gw, authorization(gw, client["client_id"], WEB_REDIRECT), password=PASSWORD)
