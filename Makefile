@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := .build/debug/mcp-gateway
 E2E_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run build test test-swift test-e2e system-deps venv format clean
+.PHONY: run build test test-swift test-e2e bench system-deps venv format clean
 
 run: system-deps
 	$(SWIFT) build --product mcp-gateway
@@ -23,6 +23,12 @@ test-swift: build
 
 test-e2e: venv
 	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
+
+# Ratios of what authentication and the MCP envelope cost, on a release build (wrk drives the load).
+bench: system-deps venv
+	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
+	$(SWIFT) build -c release --product mcp-gateway
+	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
 
 # System packages the build needs (the SQLite headers); installs them only when missing.
 system-deps:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs, when they are missing. Prints nothing when all is there.
+# Installs the Debian packages the build needs, when they are missing, plus any named as arguments
+# (e.g. `wrk` for the benchmark). Prints nothing when all is there.
 set -euo pipefail
 
-missing=()
+missing=("$@")
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 ((${#missing[@]})) || exit 0
 

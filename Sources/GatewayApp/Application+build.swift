@@ -19,7 +19,7 @@ public func buildApplication(
     do {
         database = try GatewayDatabase(path: settings.databasePath)
     } catch {
-        throw StartupError(GatewaySettings.Name.databasePath, "\(error)")
+        throw SettingsError(GatewaySettings.Name.databasePath, "\(error)")
     }
     let pages = try await loadPages(directory: settings.templatesDirectory)
     let passwordHash = try await OperatorPassword.resolveHash(settings: settings, store: database, announce: announce)
@@ -39,7 +39,6 @@ public func buildApplication(
     let health = HealthController<GatewayRequestContext>(grants: database, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: CORSPolicyMiddleware())
 
     health.addPublicRoutes(to: router)
@@ -79,10 +78,10 @@ private func loadPages(directory: String) async throws -> ConsentPages {
     do {
         library = try await MustacheLibrary(directory: directory)
     } catch {
-        throw StartupError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
+        throw SettingsError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
     }
     for name in ConsentPages.requiredTemplates where library.getTemplate(named: name) == nil {
-        throw StartupError(
+        throw SettingsError(
             GatewaySettings.Name.templatesDirectory,
             "\(directory)/\(name).mustache is missing; point \(GatewaySettings.Name.templatesDirectory) at the templates folder")
     }

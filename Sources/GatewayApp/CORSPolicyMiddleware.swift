@@ -14,7 +14,8 @@ struct CORSPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
     static var exposedHeaders: String { "Mcp-Session-Id, WWW-Authenticate, Mcp-Protocol-Version" }
     static var allowedMethods: String { "GET, POST, DELETE, OPTIONS" }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         if request.method == .options {
             var headers: HTTPFields = [.allow: Self.allowedMethods]
             if let origin = request.headers[.origin] {

@@ -95,7 +95,7 @@ public struct GatewaySettings: Sendable, Equatable {
     }
 }
 
-/// A setting that stops the gateway from starting; the message names the setting to change.
+/// Why the gateway refuses to start; the message names the setting to change.
 public struct SettingsError: Error, Equatable, CustomStringConvertible {
     public var setting: String
     public var problem: String

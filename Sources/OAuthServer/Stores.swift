@@ -17,19 +17,11 @@ public protocol ConsentTransactionStore: Sendable {
     func consumeTransaction(id: String) async throws -> ConsentTransaction?
 }
 
-/// The outcome of redeeming an authorization code.
-public enum CodeRedemption: Sendable {
+/// The outcome of exchanging an authorization code or a refresh token for new tokens.
+public enum TokenExchange: Sendable {
     case unknown
-    /// The code was used before: its grant and every token from it are now revoked.
-    case replayed
-    case rejected(OAuthError)
-    case issued([TokenRecord])
-}
-
-/// The outcome of exchanging a refresh token.
-public enum RefreshExchange: Sendable {
-    case unknown
-    /// Used after its grace window: the whole family is now revoked.
+    /// The code or refresh token was used before (a refresh token: after its grace window):
+    /// its grant and every token issued from it are now revoked.
     case replayed
     case rejected(OAuthError)
     case issued([TokenRecord])
@@ -71,14 +63,14 @@ public protocol GrantStore: Sendable {
     func redeemCode(
         hash: String, now: Date,
         decide: @Sendable (AuthorizationCode) -> Result<[TokenRecord], OAuthError>
-    ) async throws -> CodeRedemption
+    ) async throws -> TokenExchange
 
     /// Rotates a refresh token in one transaction. A token rotated less than `grace` ago may be exchanged
     /// again (concurrent refreshes); later reuse revokes the family.
     func exchangeRefreshToken(
         hash: String, now: Date, grace: TimeInterval,
         decide: @Sendable (TokenRecord) -> Result<[TokenRecord], OAuthError>
-    ) async throws -> RefreshExchange
+    ) async throws -> TokenExchange
 
     /// The live access token with this hash, if it is neither expired nor revoked, nor its grant.
     func accessGrant(tokenHash: String, now: Date) async throws -> AccessGrant?

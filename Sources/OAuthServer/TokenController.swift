@@ -92,15 +92,10 @@ public struct TokenController<Context: RequestContext>: Sendable {
                     grantID: stored.grantID, clientID: client.id, scope: stored.scope,
                     resource: stored.resource, now: issuedAt, configuration: configuration))
         }
-        switch outcome {
-        case .unknown: throw OAuthError.invalidGrant("the code is invalid or has expired")
-        case .replayed:
-            context.logger.warning("authorization code replayed; its grant is revoked", metadata: ["client_id": "\(client.id)"])
-            throw OAuthError.invalidGrant("the code was already used; every token issued from it is revoked")
-        case .rejected(let error): throw error
-        case .issued:
-            return tokens.response(scope: OAuthConfiguration.defaultScope, configuration: configuration)
-        }
+        return try respond(
+            to: outcome, tokens: tokens, clientID: client.id, context: context,
+            unknown: "the code is invalid or has expired",
+            replayed: "the code was already used; every token issued from it is revoked")
     }
 
     private func refresh(form: FormBody, client: OAuthClient, context: Context) async throws -> Response {
@@ -127,15 +122,25 @@ public struct TokenController<Context: RequestContext>: Sendable {
                     grantID: stored.grantID, clientID: client.id, scope: stored.scope,
                     resource: stored.resource, now: issuedAt, configuration: configuration))
         }
+        return try respond(
+            to: outcome, tokens: tokens, clientID: client.id, context: context,
+            unknown: "the refresh token is invalid, expired or revoked",
+            replayed: "the refresh token was already used; its whole family is revoked")
+    }
+
+    private func respond(
+        to outcome: TokenExchange, tokens: TokenPair, clientID: String, context: Context, unknown: String, replayed: String
+    ) throws(OAuthError) -> Response {
         switch outcome {
-        case .unknown: throw OAuthError.invalidGrant("the refresh token is invalid, expired or revoked")
+        case .unknown:
+            throw OAuthError.invalidGrant(unknown)
         case .replayed:
-            context.logger.warning(
-                "refresh token replayed after rotation; its family is revoked", metadata: ["client_id": "\(client.id)"])
-            throw OAuthError.invalidGrant("the refresh token was already used; its whole family is revoked")
-        case .rejected(let error): throw error
-        case .issued:
-            return tokens.response(scope: OAuthConfiguration.defaultScope, configuration: configuration)
+            context.logger.warning("token replay: the grant is revoked", metadata: ["client_id": "\(clientID)"])
+            throw OAuthError.invalidGrant(replayed)
+        case .rejected(let error):
+            throw error
+        case .issued(let records):
+            return tokens.response(scope: records.first?.scope ?? OAuthConfiguration.defaultScope, configuration: configuration)
         }
     }
 

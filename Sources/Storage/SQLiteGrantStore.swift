@@ -26,8 +26,8 @@ extension GatewayDatabase: GrantStore {
 
     public func redeemCode(
         hash: String, now: Date, decide: @Sendable (AuthorizationCode) -> Result<[TokenRecord], OAuthError>
-    ) async throws -> CodeRedemption {
-        try await pool.write { db -> CodeRedemption in
+    ) async throws -> TokenExchange {
+        try await pool.write { db -> TokenExchange in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM authorization_codes WHERE code_hash = ?", arguments: [hash])
             else { return .unknown }
             let code = Self.code(from: row)
@@ -51,8 +51,8 @@ extension GatewayDatabase: GrantStore {
 
     public func exchangeRefreshToken(
         hash: String, now: Date, grace: TimeInterval, decide: @Sendable (TokenRecord) -> Result<[TokenRecord], OAuthError>
-    ) async throws -> RefreshExchange {
-        try await pool.write { db -> RefreshExchange in
+    ) async throws -> TokenExchange {
+        try await pool.write { db -> TokenExchange in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT * FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh'", arguments: [hash])

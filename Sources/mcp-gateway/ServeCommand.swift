@@ -62,8 +62,6 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch let error as SettingsError {
             throw refusal(error.description)
-        } catch let error as StartupError {
-            throw refusal(error.description)
         }
     }
 

@@ -10,8 +10,6 @@ import Testing
         do {
             _ = try await buildApplication(settings: settings, logger: TestGateway.logger, announce: { _ in })
             return nil
-        } catch let error as StartupError {
-            return error.setting
         } catch let error as SettingsError {
             return error.setting
         } catch {
