@@ -89,7 +89,11 @@ let package = Package(
         ),
         .testTarget(
             name: "OAuthServerTests",
-            dependencies: ["OAuthServer", "MCPCore"],
+            dependencies: [
+                "OAuthServer", "MCPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -105,8 +109,9 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "OAuthServer", "MCPCore",
+                "GatewayApp", "OAuthServer", "MCPCore", "Storage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
