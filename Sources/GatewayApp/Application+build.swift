@@ -34,9 +34,11 @@ public func buildApplication(
     let metadataDocuments = ClientMetadataDocumentResolver(
         allowLoopback: settings.allowLoopbackMetadataDocumentsForTests, logger: logger)
 
+    // All grant traffic goes through the cache, so every revocation made here also clears it.
+    let grants = CachingGrantStore(database)
     let sessions = SessionRegistry()
-    let bearer = BearerAuthenticator(configuration: oauth, grants: database)
-    let health = HealthController<GatewayRequestContext>(grants: database, startedAt: Date())
+    let bearer = BearerAuthenticator(configuration: oauth, grants: grants)
+    let health = HealthController<GatewayRequestContext>(grants: grants, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: CORSPolicyMiddleware())
@@ -45,11 +47,11 @@ public func buildApplication(
     MetadataController<GatewayRequestContext>(configuration: oauth).addRoutes(to: router)
     RegistrationController<GatewayRequestContext>(clients: database).addRoutes(to: router)
     AuthorizationController<GatewayRequestContext>(
-        configuration: oauth, clients: database, transactions: database, grants: database,
+        configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: ConsentThrottle(),
         operatorPasswordHash: passwordHash
     ).addRoutes(to: router)
-    TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: database).addRoutes(to: router)
+    TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 
     health.addProtectedRoutes(to: router.group().add(middleware: BearerAuthMiddleware(authenticator: bearer)))
     let mcp = router.group()
@@ -67,7 +69,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.bindAddress, port: settings.port), serverName: "mcp-gateway"),
         logger: logger)
     app.addServices(
-        Janitor(grants: database, unusedClientTTL: oauth.unusedClientTTL, interval: .seconds(600), logger: logger),
+        Janitor(grants: grants, unusedClientTTL: oauth.unusedClientTTL, interval: .seconds(600), logger: logger),
         SessionJanitor(sessions: sessions, interval: .seconds(60)),
         MetadataResolverShutdown(resolver: metadataDocuments))
     return app

@@ -46,20 +46,24 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses a complete JSON text; throws on anything that is not one JSON value.
-    public static func parse(_ bytes: some DataProtocol) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// Parses a complete JSON text (RFC 8259, nesting up to 256 levels); throws on anything else.
+    public static func parse(_ bytes: some Sequence<UInt8>) throws -> JSONValue {
+        var parser = JSONParser(Array(bytes))
+        return try parser.parseDocument()
     }
 
     /// Compact JSON text with sorted keys, so equal values always serialize the same way.
     public func serialized() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON primitive or container.
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        Data(serializedBytes())
     }
 
-    public var serializedString: String { String(decoding: serialized(), as: UTF8.self) }
+    public func serializedBytes() -> [UInt8] {
+        var writer = JSONWriter()
+        writer.write(self)
+        return writer.bytes
+    }
+
+    public var serializedString: String { String(decoding: serializedBytes(), as: UTF8.self) }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
