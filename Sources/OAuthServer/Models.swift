@@ -164,3 +164,14 @@ public struct AccessGrant: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 }
+
+/// What codes and tokens share: the grant they belong to and what it allows.
+public protocol GrantMember {
+    var grantID: String { get }
+    var clientID: String { get }
+    var scope: String { get }
+    var resource: String { get }
+}
+
+extension AuthorizationCode: GrantMember {}
+extension TokenRecord: GrantMember {}

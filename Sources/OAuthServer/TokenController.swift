@@ -87,10 +87,7 @@ public struct TokenController<Context: RequestContext>: Sendable {
             guard PKCE.verify(verifier: verifier, challenge: stored.codeChallenge) else {
                 return .failure(.invalidGrant("code_verifier does not match the code_challenge"))
             }
-            return .success(
-                tokens.records(
-                    grantID: stored.grantID, clientID: client.id, scope: stored.scope,
-                    resource: stored.resource, now: issuedAt, configuration: configuration))
+            return .success(tokens.records(continuing: stored, now: issuedAt, configuration: configuration))
         }
         return try respond(
             to: outcome, tokens: tokens, clientID: client.id, context: context,
@@ -117,10 +114,7 @@ public struct TokenController<Context: RequestContext>: Sendable {
             if let requestedScopes, !requestedScopes.isSubset(of: granted) {
                 return .failure(.invalidScope("the requested scope exceeds what was granted"))
             }
-            return .success(
-                tokens.records(
-                    grantID: stored.grantID, clientID: client.id, scope: stored.scope,
-                    resource: stored.resource, now: issuedAt, configuration: configuration))
+            return .success(tokens.records(continuing: stored, now: issuedAt, configuration: configuration))
         }
         return try respond(
             to: outcome, tokens: tokens, clientID: client.id, context: context,
@@ -170,16 +164,17 @@ struct TokenPair: Sendable {
         TokenPair(accessToken: TokenCrypto.generateToken(), refreshToken: TokenCrypto.generateToken())
     }
 
-    func records(
-        grantID: String, clientID: String, scope: String, resource: String, now: Date, configuration: OAuthConfiguration
-    ) -> [TokenRecord] {
-        [
+    /// The stored form of this pair, in the same grant, for the same client, scope and resource as `predecessor`.
+    func records(continuing predecessor: some GrantMember, now: Date, configuration: OAuthConfiguration) -> [TokenRecord] {
+        func record(_ token: String, _ kind: TokenKind, lifetime: TimeInterval) -> TokenRecord {
             TokenRecord(
-                tokenHash: TokenCrypto.hash(accessToken), kind: .access, grantID: grantID, clientID: clientID, scope: scope,
-                resource: resource, createdAt: now, expiresAt: now.addingTimeInterval(configuration.accessTokenTTL)),
-            TokenRecord(
-                tokenHash: TokenCrypto.hash(refreshToken), kind: .refresh, grantID: grantID, clientID: clientID, scope: scope,
-                resource: resource, createdAt: now, expiresAt: now.addingTimeInterval(configuration.refreshTokenTTL)),
+                tokenHash: TokenCrypto.hash(token), kind: kind, grantID: predecessor.grantID, clientID: predecessor.clientID,
+                scope: predecessor.scope, resource: predecessor.resource, createdAt: now,
+                expiresAt: now.addingTimeInterval(lifetime))
+        }
+        return [
+            record(accessToken, .access, lifetime: configuration.accessTokenTTL),
+            record(refreshToken, .refresh, lifetime: configuration.refreshTokenTTL),
         ]
     }
 
