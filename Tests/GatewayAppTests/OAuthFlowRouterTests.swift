@@ -52,6 +52,10 @@ import Testing
             #expect(page.headers[.contentSecurityPolicy]?.contains("form-action") == false)
             let html = String(buffer: page.body)
             #expect(html.contains("claude.ai"))
+            // Enter in the password field submits the first button, which must be Approve.
+            let approve = try #require(html.range(of: #"value="approve""#))
+            let deny = try #require(html.range(of: #"value="deny""#))
+            #expect(approve.lowerBound < deny.lowerBound)
             let transaction = try #require(hidden("transaction_id", in: html))
             let csrf = try #require(hidden("csrf_token", in: html))
 
