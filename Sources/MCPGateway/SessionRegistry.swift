@@ -82,8 +82,6 @@ public actor SessionRegistry {
         for id in Array(sessions.keys) { close(id) }
     }
 
-    public var count: Int { sessions.count }
-
     private func close(_ id: String) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         for continuation in session.streams.values { continuation.finish() }

@@ -9,11 +9,10 @@ struct ClientAuthenticator: Sendable {
     func authenticate(_ request: Request, form: FormBody) async throws(OAuthError) -> OAuthClient {
         var clientID = form["client_id"]
         var secret = form["client_secret"]
-        var usedBasic = false
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic ") {
             guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
                 let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")
-            else { throw Self.failure("malformed Basic credentials", basic: true) }
+            else { throw OAuthError.invalidClient("malformed Basic credentials") }
             let basicID = String(pair[..<colon]).removingPercentEncoding ?? ""
             let basicSecret = String(pair[pair.index(after: colon)...]).removingPercentEncoding ?? ""
             if let formID = clientID, formID != basicID {
@@ -22,21 +21,16 @@ struct ClientAuthenticator: Sendable {
             if secret != nil { throw OAuthError.invalidRequest("use one client authentication method, not two") }
             clientID = basicID
             secret = basicSecret
-            usedBasic = true
         }
         guard let clientID, !clientID.isEmpty else { throw OAuthError.invalidRequest("client_id is required") }
         guard let client = try? await clients.client(id: clientID) else {
-            throw Self.failure("unknown client", basic: usedBasic)
+            throw OAuthError.invalidClient("unknown client")
         }
         if let storedHash = client.secretHash {
             guard let secret, TokenCrypto.constantTimeEquals(TokenCrypto.hash(secret), storedHash) else {
-                throw Self.failure("client authentication failed", basic: usedBasic)
+                throw OAuthError.invalidClient("client authentication failed")
             }
         }
         return client
-    }
-
-    private static func failure(_ description: String, basic: Bool) -> OAuthError {
-        OAuthError.invalidClient(description)
     }
 }

@@ -33,12 +33,17 @@ def test_idle_server(start_gateway):
     _check(gw, *_terminate(gw))
 
 
-def test_after_a_client_closed_its_event_stream(http, start_gateway):
-    gw = start_gateway()
+def _event_stream(http, gw):
+    """Opens a handshake session's GET event stream (a context manager yielding the response)."""
     _, t = obtain_tokens(http, gw)
     session = open_session(http, gw, t["access_token"])
     h = {**session_headers(t["access_token"], session), "Accept": "text/event-stream"}
-    with http.stream("GET", gw.mcp_url, headers=h, timeout=10) as r:
+    return http.stream("GET", gw.mcp_url, headers=h, timeout=10)
+
+
+def test_after_a_client_closed_its_event_stream(http, start_gateway):
+    gw = start_gateway()
+    with _event_stream(http, gw) as r:
         assert r.status_code == 200
     time.sleep(0.3)
     _check(gw, *_terminate(gw))
@@ -46,10 +51,7 @@ def test_after_a_client_closed_its_event_stream(http, start_gateway):
 
 def test_with_an_event_stream_still_open(http, start_gateway):
     gw = start_gateway()
-    _, t = obtain_tokens(http, gw)
-    session = open_session(http, gw, t["access_token"])
-    h = {**session_headers(t["access_token"], session), "Accept": "text/event-stream"}
-    with http.stream("GET", gw.mcp_url, headers=h, timeout=10) as r:
+    with _event_stream(http, gw) as r:
         assert r.status_code == 200
         code, elapsed = _terminate(gw)
     _check(gw, code, elapsed)
