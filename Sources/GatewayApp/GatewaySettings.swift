@@ -15,6 +15,14 @@ public struct GatewaySettings: Sendable, Equatable {
     public var templatesDirectory = "./templates"
     public var allowedOrigins = ["https://claude.ai", "https://claude.com"]
     public var logLevel = "info"
+    /// The backends file; nil means `./backends.json` when it exists.
+    public var backendsFile: String?
+    /// How long a list request waits for backends before answering with what it has.
+    public var listTimeoutSeconds = 5
+    /// How many tools (prompts, resources) one page of a list answer holds.
+    public var listPageSize = 200
+    /// How often each backend is checked in the background.
+    public var healthIntervalSeconds = 30
     /// Test-only: Client ID Metadata Documents over http from loopback hosts.
     public var allowLoopbackMetadataDocumentsForTests = false
 
@@ -35,6 +43,10 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let allowedOrigins = "GATEWAY_ALLOWED_ORIGINS"
         public static let logLevel = "LOG_LEVEL"
         public static let allowLoopbackMetadataDocumentsForTests = "OAUTH_CIMD_ALLOW_LOOPBACK_FOR_TESTS"
+        public static let backendsFile = "BACKENDS_FILE"
+        public static let listTimeout = "GATEWAY_LIST_TIMEOUT"
+        public static let listPageSize = "GATEWAY_LIST_PAGE_SIZE"
+        public static let healthInterval = "BACKEND_HEALTH_INTERVAL"
     }
 
     /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
@@ -67,6 +79,10 @@ public struct GatewaySettings: Sendable, Equatable {
                 !$0.isEmpty
             }
         }
+        settings.backendsFile = text(Name.backendsFile)
+        if let value = try integer(Name.listTimeout, range: 1...120) { settings.listTimeoutSeconds = value }
+        if let value = try integer(Name.listPageSize, range: 10...10_000) { settings.listPageSize = value }
+        if let value = try integer(Name.healthInterval, range: 5...3600) { settings.healthIntervalSeconds = value }
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {

@@ -72,6 +72,18 @@ public enum JSONRPC {
         ["jsonrpc": "2.0", "id": id, "result": result]
     }
 
+    public static func request(id: JSONValue, method: String, params: JSONValue?) -> JSONValue {
+        var message: [String: JSONValue] = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
+        if let params { message["params"] = params }
+        return .object(message)
+    }
+
+    public static func notification(method: String, params: JSONValue?) -> JSONValue {
+        var message: [String: JSONValue] = ["jsonrpc": "2.0", "method": .string(method)]
+        if let params { message["params"] = params }
+        return .object(message)
+    }
+
     public static func error(_ failure: Failure) -> JSONValue {
         var error: [String: JSONValue] = ["code": .int(Int64(failure.code)), "message": .string(failure.message)]
         if let data = failure.data { error["data"] = data }

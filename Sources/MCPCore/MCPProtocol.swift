@@ -85,3 +85,34 @@ enum Base64 {
         return output
     }
 }
+
+extension MCPProtocol {
+    /// Encodes a header value, using `=?base64?…?=` when it is not plain printable ASCII.
+    public static func encodeHeaderValue(_ value: String) -> String {
+        let plain =
+            value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } && value.first != " " && value.last != " "
+            && !value.hasPrefix("=?")
+        if plain { return value }
+        return "=?base64?" + Base64.encode(Array(value.utf8)) + "?="
+    }
+}
+
+extension Base64 {
+    static func encode(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let a = bytes[index]
+            let b = index + 1 < bytes.count ? bytes[index + 1] : 0
+            let c = index + 2 < bytes.count ? bytes[index + 2] : 0
+            output.append(alphabet[Int(a >> 2)])
+            output.append(alphabet[Int((a & 0x03) << 4 | b >> 4)])
+            output.append(index + 1 < bytes.count ? alphabet[Int((b & 0x0F) << 2 | c >> 6)] : UInt8(ascii: "="))
+            output.append(index + 2 < bytes.count ? alphabet[Int(c & 0x3F)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,11 +1,5 @@
 import MCPCore
 
-/// Which protocol era a request belongs to, with the version it speaks.
-public enum ProtocolEra: Sendable, Equatable {
-    case modern(version: String)
-    case handshake(version: String)
-}
-
 /// The methods the gateway answers itself. Until backends are attached its catalog is empty,
 /// but every list method, lookup and error already behaves as the protocol requires.
 public struct GatewayMethods: Sendable {

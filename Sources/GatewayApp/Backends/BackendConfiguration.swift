@@ -1,0 +1,69 @@
+import Foundation
+
+/// All configured backends: those of the backends file, then those of `MCP_BACKEND_<NAME>` variables.
+public enum BackendConfiguration {
+    public static let environmentPrefix = "MCP_BACKEND_"
+    public static let defaultFile = "./backends.json"
+
+    /// `environment` is what `${VAR}` references expand from (the process environment merged over `.env`).
+    public static func load(settings: GatewaySettings, environment: [String: String]) throws(SettingsError) -> [BackendDefinition]
+    {
+        var definitions: [BackendDefinition] = []
+        if let path = try filePath(settings: settings) {
+            let bytes: [UInt8]
+            do {
+                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw SettingsError(GatewaySettings.Name.backendsFile, "cannot read \(path): \(error.localizedDescription)")
+            }
+            do {
+                definitions = try BackendsFile.parse(bytes, source: path, environment: environment)
+            } catch {
+                throw error.settingsError
+            }
+        }
+        for definition in try environmentBackends(environment) {
+            if let existing = definitions.first(where: { $0.name == definition.name }) {
+                throw SettingsError(
+                    definition.source,
+                    "names backend \"\(definition.name)\", which \(existing.source) already defines; rename one")
+            }
+            definitions.append(definition)
+        }
+        return definitions
+    }
+
+    /// The file named by `BACKENDS_FILE` (which must exist), else `./backends.json` when it exists.
+    static func filePath(settings: GatewaySettings) throws(SettingsError) -> String? {
+        if let path = settings.backendsFile {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw SettingsError(GatewaySettings.Name.backendsFile, "\(path) does not exist")
+            }
+            return path
+        }
+        return FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil
+    }
+
+    /// `MCP_BACKEND_DOCS=https://…` adds the Streamable HTTP backend `docs`.
+    static func environmentBackends(_ environment: [String: String]) throws(SettingsError) -> [BackendDefinition] {
+        var definitions: [BackendDefinition] = []
+        for key in environment.keys.sorted() where key.hasPrefix(environmentPrefix) && key.count > environmentPrefix.count {
+            let name = BackendNames.normalized(String(key.dropFirst(environmentPrefix.count)))
+            let url = environment[key]!.trimmingCharacters(in: .whitespaces)
+            guard BackendNames.isValid(name) else {
+                throw SettingsError(key, "the part after \(environmentPrefix) must make a backend name of a-z, 0-9 and -")
+            }
+            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", components.host?.isEmpty == false
+            else {
+                throw SettingsError(key, "must be the backend's absolute http(s) MCP URL (got \"\(url)\")")
+            }
+            definitions.append(
+                BackendDefinition(
+                    name: name, prefix: name, transport: .streamableHTTP(url: url), headers: [:],
+                    timeoutSeconds: BackendDefinition.defaultTimeoutSeconds, enabled: true, allowedTools: [], deniedTools: [],
+                    source: key))
+        }
+        return definitions
+    }
+}

@@ -1,0 +1,47 @@
+import MCPCore
+
+/// One backend as configured: where it is, how to reach it, and what of it to expose.
+public struct BackendDefinition: Sendable, Equatable {
+    public enum Transport: Sendable, Equatable {
+        /// Streamable HTTP: one endpoint taking POSTs, answering JSON or an event stream.
+        case streamableHTTP(url: String)
+        /// The 2024-11-05 HTTP+SSE transport: a GET event stream that names the endpoint to POST to.
+        case sse(url: String)
+        /// A child process speaking newline-delimited JSON-RPC on stdin and stdout.
+        case stdio(StdioCommand)
+        /// The built-in Discord backend, with its own settings.
+        case discord(settings: [String: JSONValue])
+    }
+
+    public struct StdioCommand: Sendable, Equatable {
+        public var command: String
+        public var arguments: [String]
+        /// Variables set for the child on top of a minimal inherited environment.
+        public var environment: [String: String]
+        public var workingDirectory: String?
+    }
+
+    public var name: String
+    public var prefix: String
+    public var transport: Transport
+    /// Sent with every HTTP request to the backend (its own credentials; never the client's token).
+    public var headers: [String: String]
+    public var timeoutSeconds: Int
+    public var enabled: Bool
+    /// Glob patterns over the backend's own tool names; empty allows all.
+    public var allowedTools: [String]
+    public var deniedTools: [String]
+    /// Where it was configured: the file, or the environment variable.
+    public var source: String
+
+    public static let defaultTimeoutSeconds = 60
+
+    public var transportName: String {
+        switch transport {
+        case .streamableHTTP: "streamable-http"
+        case .sse: "sse"
+        case .stdio: "stdio"
+        case .discord: "discord"
+        }
+    }
+}

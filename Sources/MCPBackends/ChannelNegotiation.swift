@@ -1,0 +1,64 @@
+import MCPCore
+
+/// Era negotiation and request framing over a `ChannelPeer`, shared by the stdio and legacy SSE backends.
+struct ChannelNegotiation {
+    let peer: ChannelPeer
+    let clientInfo: JSONValue
+    let timeout: Duration
+
+    /// `server/discover`, else `initialize` and `notifications/initialized`.
+    func negotiate() async throws -> BackendDescription {
+        let discover = try await ask(
+            "server/discover",
+            BackendNegotiation.modernParams(
+                [:], version: MCPProtocol.latestModernVersion, clientCapabilities: BackendNegotiation.relayedCapabilities,
+                clientInfo: clientInfo))
+        if case .success(let result) = discover, let description = BackendNegotiation.description(fromDiscover: result) {
+            return description
+        }
+        let initialize = try await ask(
+            "initialize",
+            BackendNegotiation.initializeParams(capabilities: BackendNegotiation.relayedCapabilities, clientInfo: clientInfo))
+        switch initialize {
+        case .success(let result):
+            let description = try BackendNegotiation.description(fromInitialize: result)
+            try await peer.notify(method: "notifications/initialized", params: nil)
+            return description
+        case .failure(let failure):
+            throw BackendError.protocolViolation("initialize failed: \(failure.message)")
+        }
+    }
+
+    private func ask(_ method: String, _ params: JSONValue) async throws -> Result<JSONValue, JSONRPC.Failure> {
+        let peer = self.peer
+        do {
+            return try await withTimeout(timeout) {
+                try await peer.request(method: method, params: params, observer: SilentObserver())
+            }
+        } catch is TimeoutExpired {
+            throw BackendError.timedOut(timeout)
+        }
+    }
+
+    /// Sends a client request in the negotiated era, within its timeout.
+    static func send(
+        _ request: BackendRequest, era: ProtocolEra, clientInfo: JSONValue, peer: ChannelPeer,
+        observer: any BackendRequestObserver
+    ) async throws -> Result<JSONValue, JSONRPC.Failure> {
+        let params: JSONValue
+        switch era {
+        case .modern(let version):
+            params = BackendNegotiation.modernParams(
+                request.params, version: version, clientCapabilities: request.clientCapabilities, clientInfo: clientInfo)
+        case .handshake:
+            params = request.params
+        }
+        do {
+            return try await withTimeout(request.timeout) {
+                try await peer.request(method: request.method, params: params, observer: observer)
+            }
+        } catch is TimeoutExpired {
+            throw BackendError.timedOut(request.timeout)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MCPCore
+import NIOCore
+import NIOHTTP1
+
+/// A backend on the 2024-11-05 HTTP+SSE transport: a GET event stream whose first `endpoint` event names the URL
+/// to POST messages to; answers come back on the stream. All client requests share the one stream.
+public actor LegacySSEBackend: Backend {
+    let name: String
+    let url: String
+    let headers: [(String, String)]
+    let client: HTTPClient
+    let clientInfo: JSONValue
+    let logger: Logger
+    private var peer: ChannelPeer?
+    private var reader: Task<Void, Never>?
+    private var description: BackendDescription?
+    private var isShutDown = false
+    private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
+
+    public init(name: String, url: String, headers: [String: String], client: HTTPClient, gatewayVersion: String, logger: Logger)
+    {
+        self.name = name
+        self.url = url
+        self.headers = headers.sorted { $0.key < $1.key }
+        self.client = client
+        self.clientInfo = BackendNegotiation.clientInfo(version: gatewayVersion)
+        var logger = logger
+        logger[metadataKey: "backend"] = .string(name)
+        self.logger = logger
+    }
+
+    public func connect(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
+        guard !isShutDown else { throw BackendError.shutDown }
+        notificationHandler = notifications
+        if let peer, let description {
+            await peer.setNotificationHandler(notifications)
+            return description
+        }
+        disconnect()
+        let peer = try await openStream()
+        await peer.setNotificationHandler(notifications)
+        do {
+            let description = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).negotiate()
+            self.description = description
+            return description
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    public func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<
+        JSONValue, JSONRPC.Failure
+    > {
+        guard !isShutDown else { throw BackendError.shutDown }
+        guard let peer, let description else { throw BackendError.unreachable("the event stream is not open") }
+        return try await ChannelNegotiation.send(
+            request, era: description.era, clientInfo: clientInfo, peer: peer, observer: observer)
+    }
+
+    public func endSession(_ key: String) async {}
+
+    public func shutdown() async {
+        isShutDown = true
+        disconnect()
+    }
+
+    private func disconnect() {
+        reader?.cancel()
+        reader = nil
+        peer = nil
+        description = nil
+    }
+
+    /// Opens the GET stream and waits (up to 10 s) for its `endpoint` event.
+    private func openStream() async throws -> ChannelPeer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
+        let response: HTTPClientResponse
+        do {
+            response = try await withTimeout(.seconds(10)) { [client, request] in
+                try await client.execute(request, timeout: .hours(24))
+            }
+        } catch is TimeoutExpired {
+            throw BackendError.timedOut(.seconds(10))
+        } catch {
+            throw HTTPExchange.transportError(error)
+        }
+        guard response.status == .ok else {
+            throw BackendError.httpStatus(Int(response.status.code), "the event stream could not be opened")
+        }
+
+        let (endpointStream, endpointContinuation) = AsyncStream<String>.makeStream()
+        let poster = EndpointPoster(client: client, headers: headers)
+        let peer = ChannelPeer(logger: logger) { message in try await poster.post(message) }
+        let base = url
+        let logger = self.logger
+        reader = Task { [weak self] in
+            var decoder = ServerSentEventDecoder(maximumLineLength: HTTPExchange.maximumBodyBytes)
+            do {
+                for try await chunk in response.body {
+                    for event in try decoder.feed(chunk.readableBytesView) {
+                        if event.event == "endpoint" {
+                            endpointContinuation.yield(event.data)
+                            endpointContinuation.finish()
+                            continue
+                        }
+                        guard let value = try? JSONValue.parse(Array(event.data.utf8)) else { continue }
+                        await peer.receive(value)
+                    }
+                }
+            } catch {
+                logger.debug("legacy event stream failed: \(error)")
+            }
+            endpointContinuation.finish()
+            await peer.close(.unreachable("the event stream closed"))
+            await self?.streamEnded(peer)
+        }
+
+        let announced: String?
+        do {
+            announced = try await withTimeout(.seconds(10)) { [endpointStream] in
+                var iterator = endpointStream.makeAsyncIterator()
+                return await iterator.next()
+            }
+        } catch {
+            reader?.cancel()
+            throw BackendError.timedOut(.seconds(10))
+        }
+        guard let announced, let endpoint = Self.resolve(announced, against: base) else {
+            reader?.cancel()
+            throw BackendError.protocolViolation("the event stream did not name a same-origin endpoint to post to")
+        }
+        await poster.setEndpoint(endpoint)
+        return peer
+    }
+
+    private func streamEnded(_ ended: ChannelPeer) {
+        guard peer === ended else { return }
+        peer = nil
+        description = nil
+        if !isShutDown { notificationHandler?(BackendNotification(method: BackendNotification.disconnected, params: nil)) }
+    }
+
+    /// The endpoint URL, if it is on the stream's own origin (the backend's credentials go nowhere else).
+    static func resolve(_ endpoint: String, against base: String) -> String? {
+        guard let baseURL = URL(string: base), let resolved = URL(string: endpoint, relativeTo: baseURL)?.absoluteURL,
+            resolved.scheme?.lowercased() == baseURL.scheme?.lowercased(),
+            resolved.host?.lowercased() == baseURL.host?.lowercased(),
+            resolved.port == baseURL.port
+        else { return nil }
+        return resolved.absoluteString
+    }
+}
+
+/// Posts messages to the endpoint a legacy stream announced; the answers arrive on the stream.
+actor EndpointPoster {
+    let client: HTTPClient
+    let headers: [(String, String)]
+    private var endpoint: String?
+
+    init(client: HTTPClient, headers: [(String, String)]) {
+        self.client = client
+        self.headers = headers
+    }
+
+    func setEndpoint(_ endpoint: String) {
+        self.endpoint = endpoint
+    }
+
+    func post(_ message: JSONValue) async throws {
+        guard let endpoint else { throw BackendError.unreachable("no endpoint yet") }
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: message.serializedBytes()))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .seconds(30))
+        } catch {
+            throw HTTPExchange.transportError(error)
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(response.status.code) else {
+            throw BackendError.httpStatus(Int(response.status.code), "the message endpoint refused the message")
+        }
+    }
+}
