@@ -72,6 +72,7 @@ let package = Package(
             name: "MCPGateway",
             dependencies: [
                 "MCPCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +95,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "OAuthServer",
+                "OAuthServer", "MCPGateway",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,7 +12,8 @@ import Storage
 /// Builds the whole gateway: storage, the authorization server, `/mcp`, health and status, and background services.
 /// `announce` receives a password generated on first start, to show it to the operator once.
 public func buildApplication(
-    settings: GatewaySettings, logger: Logger, announce: @escaping @Sendable (String) -> Void
+    settings: GatewaySettings, backends: [BackendDefinition] = [], environment: [String: String] = [:], logger: Logger,
+    announce: @escaping @Sendable (String) -> Void
 ) async throws -> some ApplicationProtocol {
     try settings.validate()
 
@@ -38,7 +40,23 @@ public func buildApplication(
     let grants = CachingGrantStore(database)
     let sessions = SessionRegistry()
     let bearer = BearerAuthenticator(configuration: oauth, grants: grants)
-    let health = HealthController<GatewayRequestContext>(grants: grants, startedAt: Date())
+
+    var httpConfiguration = HTTPClient.Configuration(
+        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: .init(idleTimeout: .seconds(60)))
+    httpConfiguration.httpVersion = .automatic
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    let registry: BackendRegistry
+    do {
+        registry = try BackendFactory.makeRegistry(
+            backends, settings: settings, httpClient: httpClient, environment: environment, logger: logger)
+    } catch {
+        try? await httpClient.shutdown()
+        throw error
+    }
+    await registry.start()
+    await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
+    let auditor = AuditRecorder(sink: database, logger: logger)
+    let health = HealthController<GatewayRequestContext>(grants: grants, registry: registry, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: CORSPolicyMiddleware())
@@ -57,12 +75,12 @@ public func buildApplication(
     let mcp = router.group()
         .add(middleware: OriginCheckMiddleware(ownOrigin: oauth.issuer, additionalOrigins: settings.allowedOrigins))
         .add(middleware: BearerAuthMiddleware(authenticator: bearer))
-    MCPEndpointController<GatewayRequestContext>(
+    let methods = GatewayMethods(
         identity: MCPServerIdentity(
             version: GatewayVersion.current,
             instructions: "mcp-gateway: one endpoint in front of this deployment's MCP backends."),
-        sessions: sessions
-    ).addRoutes(to: mcp)
+        registry: registry, pageSize: settings.listPageSize, auditor: auditor)
+    MCPEndpointController<GatewayRequestContext>(methods: methods, sessions: sessions).addRoutes(to: mcp)
 
     var app = Application(
         router: router,
@@ -71,7 +89,10 @@ public func buildApplication(
     app.addServices(
         Janitor(grants: grants, unusedClientTTL: oauth.unusedClientTTL, interval: .seconds(600), logger: logger),
         SessionJanitor(sessions: sessions, interval: .seconds(60)),
-        MetadataResolverShutdown(resolver: metadataDocuments))
+        MetadataResolverShutdown(resolver: metadataDocuments),
+        BackendSupervisor(
+            registry: registry, httpClient: httpClient, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
+        AuditWriter(recorder: auditor))
     return app
 }
 

@@ -18,4 +18,6 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
 
     /// Sessions on /mcp belong to the grant that opened them.
     public var principal: String? { accessGrant?.grantID }
+
+    public var clientID: String? { accessGrant?.clientID }
 }

@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
 import MCPCore
+import MCPGateway
 import NIOCore
 import OAuthServer
 
 /// `/health` (liveness, public) and `/status` (Bearer: version, uptime, clients and live tokens).
 struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
     let grants: any GrantStore
+    let registry: BackendRegistry
     let startedAt: Date
 
     func addPublicRoutes(to router: some RouterMethods<Context>) {
@@ -24,6 +26,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
                 "clients": .int(Int64(counts.clients)),
                 "tokens": ["access": .int(Int64(counts.accessTokens)), "refresh": .int(Int64(counts.refreshTokens))],
                 "caller": ["client_id": .string(context.accessGrant?.clientID ?? "")],
+                "backends": .array(await registry.status()),
             ])
         }
     }

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import Logging
 import MCPGateway
 import OAuthServer
 import ServiceLifecycle
@@ -26,5 +28,37 @@ struct SessionJanitor: Service {
             }
         }
         await sessions.closeAll()
+    }
+}
+
+/// Connects every backend at start, checks them in the background, and stops them (and their HTTP client) last.
+struct BackendSupervisor: Service {
+    let registry: BackendRegistry
+    let httpClient: HTTPClient
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await registry.checkAll()
+                try await Task.sleep(for: interval)
+            }
+        }
+        await registry.shutdown()
+        try? await httpClient.shutdown()
+    }
+}
+
+/// Writes audit events in batches while the server runs, and what is left when it stops.
+struct AuditWriter: Service {
+    let recorder: AuditRecorder
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await recorder.run()
+        } onGracefulShutdown: {
+            recorder.stop()
+        }
     }
 }

@@ -41,6 +41,7 @@ public actor LegacySSEBackend: Backend {
         }
         disconnect()
         let peer = try await openStream()
+        self.peer = peer
         await peer.setNotificationHandler(notifications)
         do {
             let description = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).negotiate()

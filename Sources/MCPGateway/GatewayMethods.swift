@@ -1,12 +1,17 @@
 import MCPCore
 
-/// The methods the gateway answers itself. Until backends are attached its catalog is empty,
-/// but every list method, lookup and error already behaves as the protocol requires.
+/// The methods of `/mcp`: answered by the gateway (discovery, merged lists) or routed to the owning backend.
 public struct GatewayMethods: Sendable {
     let identity: MCPServerIdentity
+    let registry: BackendRegistry
+    let pageSize: Int
+    let auditor: AuditRecorder?
 
-    public init(identity: MCPServerIdentity) {
+    public init(identity: MCPServerIdentity, registry: BackendRegistry, pageSize: Int = 200, auditor: AuditRecorder? = nil) {
         self.identity = identity
+        self.registry = registry
+        self.pageSize = pageSize
+        self.auditor = auditor
     }
 
     /// Results that clients may cache, so they carry `ttlMs` and `cacheScope` in the modern era.
@@ -14,72 +19,226 @@ public struct GatewayMethods: Sendable {
         "server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read",
     ]
 
+    /// Lists change whenever a backend comes or goes, and the gateway says so; the capability is always there.
     var capabilities: JSONValue {
         [
-            "tools": ["listChanged": false], "prompts": ["listChanged": false],
-            "resources": ["listChanged": false, "subscribe": false],
+            "tools": ["listChanged": true], "prompts": ["listChanged": true],
+            "resources": ["listChanged": true, "subscribe": false], "completions": [:],
         ]
     }
 
-    /// Lists are recomputed on every request; clients should not hold them long.
-    var listTTLMilliseconds: Int64 { 0 }
+    var instructions: String {
+        var text = identity.instructions ?? "mcp-gateway: one endpoint in front of several MCP backends."
+        let names = registry.backends.map {
+            "\($0.settings.name) (tools prefixed \($0.settings.prefix)\(ExposedNames.separator))"
+        }
+        if !names.isEmpty { text += " Backends: " + names.joined(separator: ", ") + "." }
+        return text
+    }
 
-    public func answer(method: String, params: JSONValue?, era: ProtocolEra) async -> Result<JSONValue, JSONRPC.Failure> {
-        switch (method, era) {
+    public func answer(method: String, params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        switch (method, call.era) {
         case ("server/discover", .modern):
             return .success(discoverResult)
         case ("ping", .handshake), ("logging/setLevel", .handshake):
             return .success([:])
         case ("tools/list", _):
-            return emptyList("tools", params: params)
+            return await list(.tools, params: params)
         case ("prompts/list", _):
-            return emptyList("prompts", params: params)
+            return await list(.prompts, params: params)
         case ("resources/list", _):
-            return emptyList("resources", params: params)
+            return await list(.resources, params: params)
         case ("resources/templates/list", _):
-            return emptyList("resourceTemplates", params: params)
+            return await list(.resourceTemplates, params: params)
         case ("tools/call", _):
-            return .failure(
-                .init(code: JSONRPC.invalidParams, message: "Unknown tool: \(params?["name"]?.stringValue ?? "(no name)")"))
+            return await callTool(params: params, call: call)
         case ("prompts/get", _):
-            return .failure(
-                .init(code: JSONRPC.invalidParams, message: "Unknown prompt: \(params?["name"]?.stringValue ?? "(no name)")"))
+            return await getPrompt(params: params, call: call)
         case ("resources/read", _):
-            return .failure(
-                .init(
-                    code: JSONRPC.invalidParams, message: "Resource not found",
-                    data: ["uri": params?["uri"] ?? .null]))
+            return await readResource(params: params, call: call)
         case ("completion/complete", _):
-            return .success(["completion": ["values": [], "hasMore": false]])
+            return await complete(params: params, call: call)
         default:
             return .failure(.init(code: JSONRPC.methodNotFound, message: "Method not found", data: .string(method)))
         }
     }
 
     var discoverResult: JSONValue {
-        var result: [String: JSONValue] = [
+        [
             "supportedVersions": .array(MCPProtocol.supportedVersions.map(JSONValue.string)),
             "capabilities": capabilities,
+            "instructions": .string(instructions),
         ]
-        if let instructions = identity.instructions { result["instructions"] = .string(instructions) }
-        return .object(result)
     }
 
     func initializeResult(version: String) -> JSONValue {
-        var result: [String: JSONValue] = [
+        [
             "protocolVersion": .string(version),
             "capabilities": capabilities,
             "serverInfo": identity.serverInfo,
+            "instructions": .string(instructions),
         ]
-        if let instructions = identity.instructions { result["instructions"] = .string(instructions) }
-        return .object(result)
     }
 
-    private func emptyList(_ key: String, params: JSONValue?) -> Result<JSONValue, JSONRPC.Failure> {
-        if let cursor = params?["cursor"], !cursor.isNull {
-            return .failure(.init(code: JSONRPC.invalidParams, message: "Invalid cursor"))
+    // MARK: lists
+
+    private func list(_ kind: CatalogKind, params: JSONValue?) async -> Result<JSONValue, JSONRPC.Failure> {
+        let items = await registry.merged(kind)
+        let key = kind == .resources ? "uri" : kind == .resourceTemplates ? "uriTemplate" : "name"
+        do {
+            let (page, next) = try ListCursor.page(
+                items, key: { $0[key]?.stringValue ?? "" }, cursor: params?["cursor"], size: pageSize)
+            var result: [String: JSONValue] = [kind.resultKey: .array(page)]
+            if let next { result["nextCursor"] = .string(next) }
+            if let ttl = await registry.smallestTTL(kind) { result["ttlMs"] = .int(ttl) }
+            return .success(.object(result))
+        } catch {
+            return .failure(error)
         }
-        return .success([key: []])
+    }
+
+    // MARK: routed requests
+
+    private func callTool(params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        guard let name = params?["name"]?.stringValue else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "tools/call needs params.name"))
+        }
+        guard let route = await registry.route(.tools, exposedName: name) else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)"))
+        }
+        var request = backendRequest(
+            "tools/call", params: params, renaming: "name", to: route.originalName, route: route, call: call)
+        if let definition = await registry.toolDefinition(name) {
+            request.parameterHeaders = ParameterHeaders.values(schema: definition["inputSchema"], arguments: params?["arguments"])
+        }
+        let started = ContinuousClock.now
+        let outcome: Result<JSONValue, JSONRPC.Failure>
+        do {
+            outcome = try await route.backend.send(request, observer: call.observer)
+        } catch {
+            let result = Self.unavailableToolResult(backend: route.backend.settings.name, error: error)
+            auditor?.record(
+                .init(
+                    call: call, backend: route.backend.settings.name, tool: route.originalName, started: started,
+                    outcome: .failed(Self.reason(error)),
+                    arguments: params?["arguments"]))
+            return .success(result)
+        }
+        let auditOutcome: AuditEvent.Outcome
+        switch outcome {
+        case .success(let result): auditOutcome = result["isError"]?.boolValue == true ? .toolError : .ok
+        case .failure(let failure): auditOutcome = .failed(failure.message)
+        }
+        auditor?.record(
+            .init(
+                call: call, backend: route.backend.settings.name, tool: route.originalName, started: started,
+                outcome: auditOutcome,
+                arguments: params?["arguments"]))
+        return outcome
+    }
+
+    private func getPrompt(params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        guard let name = params?["name"]?.stringValue else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "prompts/get needs params.name"))
+        }
+        guard let route = await registry.route(.prompts, exposedName: name) else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown prompt: \(name)"))
+        }
+        let request = backendRequest(
+            "prompts/get", params: params, renaming: "name", to: route.originalName, route: route, call: call)
+        return await forward(request, route: route, call: call)
+    }
+
+    private func readResource(params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        guard let uri = params?["uri"]?.stringValue else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "resources/read needs params.uri"))
+        }
+        guard let route = await registry.routeResource(uri) else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "Resource not found", data: ["uri": .string(uri)]))
+        }
+        let request = backendRequest(
+            "resources/read", params: params, renaming: "uri", to: route.originalName, route: route, call: call)
+        let result = await forward(request, route: route, call: call)
+        // The contents name their URIs as the backend knows them; clients know them by the exposed form.
+        return result.map { value in
+            guard case .object(var fields) = value, case .array(let contents)? = fields["contents"] else { return value }
+            fields["contents"] = .array(
+                contents.map { item in
+                    guard case .object(var content) = item, let original = content["uri"]?.stringValue else { return item }
+                    content["uri"] = .string(ExposedNames.resourceURI(original, uriPrefix: route.backend.uriPrefix))
+                    return .object(content)
+                })
+            return .object(fields)
+        }
+    }
+
+    private func complete(params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        let empty: JSONValue = ["completion": ["values": [], "hasMore": false]]
+        guard case .object(var reference)? = params?["ref"], let type = reference["type"]?.stringValue else {
+            return .failure(.init(code: JSONRPC.invalidParams, message: "completion/complete needs params.ref"))
+        }
+        let route: BackendRegistry.Route?
+        switch type {
+        case "ref/prompt":
+            route = await reference["name"]?.stringValue.asyncFlatMap { await registry.route(.prompts, exposedName: $0) }
+            if let route { reference["name"] = .string(route.originalName) }
+        case "ref/resource":
+            route = await reference["uri"]?.stringValue.asyncFlatMap { await registry.routeResource($0) }
+            if let route { reference["uri"] = .string(route.originalName) }
+        default:
+            route = nil
+        }
+        guard let route else { return .success(empty) }
+        guard case .object(var fields)? = params else { return .success(empty) }
+        fields["ref"] = .object(reference)
+        let request = backendRequest(
+            "completion/complete", params: .object(fields), renaming: nil, to: "", route: route, call: call)
+        return await forward(request, route: route, call: call)
+    }
+
+    private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall) async -> Result<
+        JSONValue, JSONRPC.Failure
+    > {
+        do {
+            return try await route.backend.send(request, observer: call.observer)
+        } catch {
+            return .failure(
+                .init(
+                    code: JSONRPC.internalError, message: "Backend \(route.backend.settings.name) failed: \(Self.reason(error))"))
+        }
+    }
+
+    /// The client's params as the backend should get them: its own name, without the client's envelope keys.
+    private func backendRequest(
+        _ method: String, params: JSONValue?, renaming field: String?, to original: String, route: BackendRegistry.Route,
+        call: ClientCall
+    ) -> BackendRequest {
+        var fields = params?.objectValue ?? [:]
+        if let field { fields[field] = .string(original) }
+        if case .object(var meta)? = fields["_meta"] {
+            for key in [
+                MCPProtocol.MetaKey.protocolVersion, MCPProtocol.MetaKey.clientCapabilities, MCPProtocol.MetaKey.clientInfo,
+            ] {
+                meta[key] = nil
+            }
+            fields["_meta"] = meta.isEmpty ? nil : .object(meta)
+        }
+        return BackendRequest(
+            method: method, params: .object(fields), clientCapabilities: call.clientCapabilities, sessionKey: call.sessionKey,
+            timeout: route.backend.settings.timeout)
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if error is CancellationError { return "cancelled" }
+        return (error as? BackendError)?.description ?? "\(error)"
+    }
+
+    /// A call to a backend that cannot answer is a tool error the model can read, not a protocol error.
+    static func unavailableToolResult(backend: String, error: any Error) -> JSONValue {
+        [
+            "content": [["type": "text", "text": .string("Backend \"\(backend)\" could not run this tool: \(reason(error)).")]],
+            "isError": true,
+        ]
     }
 
     /// Adds what every modern result carries: `resultType`, the server's identity, and cache hints on lists.
@@ -90,10 +249,17 @@ public struct GatewayMethods: Sendable {
         meta[MCPProtocol.MetaKey.serverInfo] = identity.serverInfo
         fields["_meta"] = .object(meta)
         if Self.cacheableMethods.contains(method) {
-            if fields["ttlMs"] == nil { fields["ttlMs"] = .int(listTTLMilliseconds) }
+            if fields["ttlMs"] == nil { fields["ttlMs"] = 0 }
             // The catalog depends on who asks once backends and policies apply per token.
             if fields["cacheScope"] == nil { fields["cacheScope"] = "private" }
         }
         return .object(fields)
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<Mapped>(_ transform: (Wrapped) async -> Mapped?) async -> Mapped? {
+        guard let value = self else { return nil }
+        return await transform(value)
     }
 }

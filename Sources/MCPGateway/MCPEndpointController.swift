@@ -14,10 +14,21 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
 
     public static var bodyLimit: Int { 64 * 1024 }
 
-    public init(identity: MCPServerIdentity, sessions: SessionRegistry, keepAliveInterval: Duration = .seconds(15)) {
-        self.methods = GatewayMethods(identity: identity)
+    /// Requests that a backend works on for a while: answered on an event stream when the client accepts one, so
+    /// that progress and the backend's questions reach the client, and a client that goes away cancels the work.
+    static var streamedMethods: Set<String> { ["tools/call", "prompts/get", "resources/read"] }
+
+    /// How often an open request stream is probed, which is how quickly a departed client cancels its call.
+    let callProbeInterval: Duration
+
+    public init(
+        methods: GatewayMethods, sessions: SessionRegistry, keepAliveInterval: Duration = .seconds(15),
+        callProbeInterval: Duration = .seconds(1)
+    ) {
+        self.methods = methods
         self.sessions = sessions
         self.keepAliveInterval = keepAliveInterval
+        self.callProbeInterval = callProbeInterval
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -55,9 +66,9 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
 
         switch Self.era(of: message, headers: request.headers) {
         case .modern:
-            return await handleModern(message, request: request)
+            return await handleModern(message, request: request, context: context)
         case .handshake:
-            return await handleHandshake(message, request: request, context: context)
+            return await handleHandshake(message, value: value, request: request, context: context)
         }
     }
 
@@ -83,7 +94,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
 
     // MARK: modern (2026-07-28)
 
-    func handleModern(_ message: JSONRPC.Message, request: Request) async -> Response {
+    func handleModern(_ message: JSONRPC.Message, request: Request, context: Context) async -> Response {
         guard MCPResponses.accepts(request, "application/json") else {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "Accept must include application/json"), status: .notAcceptable)
@@ -98,23 +109,41 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         case .request(let requestID, let name, let parameters):
             (id, method, params) = (requestID, name, parameters)
         }
+        let version: String
         do throws(JSONRPC.Failure) {
-            let version = try ModernEnvelope.validate(method: method, params: params, headers: request.headers, id: id)
-            switch await methods.answer(method: method, params: params, era: .modern(version: version)) {
-            case .success(let result):
-                return MCPResponses.result(id: id, methods.decorateModern(result, method: method))
-            case .failure(var failure):
-                failure.id = id
-                throw failure
-            }
+            version = try ModernEnvelope.validate(method: method, params: params, headers: request.headers, id: id)
         } catch {
             return MCPResponses.rpcError(error, status: MCPResponses.modernStatus(for: error.code))
+        }
+        let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
+        let call = ClientCall(
+            era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID)
+        let methods = self.methods
+        let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
+            switch outcome {
+            case .success(let result): return JSONRPC.result(id: id, methods.decorateModern(result, method: method))
+            case .failure(var failure):
+                failure.id = id
+                return JSONRPC.error(failure)
+            }
+        }
+        if Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream") {
+            return streamed(call: call, sessionID: nil, finish: finish) { call in
+                await methods.answer(method: method, params: params, call: call)
+            }
+        }
+        switch await methods.answer(method: method, params: params, call: call) {
+        case .success(let result):
+            return MCPResponses.result(id: id, methods.decorateModern(result, method: method))
+        case .failure(var failure):
+            failure.id = id
+            return MCPResponses.rpcError(failure, status: MCPResponses.modernStatus(for: failure.code))
         }
     }
 
     // MARK: handshake era (2024-11-05 … 2025-11-25)
 
-    func handleHandshake(_ message: JSONRPC.Message, request: Request, context: Context) async -> Response {
+    func handleHandshake(_ message: JSONRPC.Message, value: JSONValue, request: Request, context: Context) async -> Response {
         if case .request(let id, "initialize", let params) = message {
             return await initialize(id: id, params: params, request: request, context: context)
         }
@@ -134,18 +163,43 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "Unsupported MCP-Protocol-Version: \(version)"), status: .badRequest)
         }
-        guard case .request(let id, let method, let params) = message else {
+        switch message {
+        case .response:
+            // The client's answer to a request the gateway relayed (elicitation, sampling, roots).
+            await sessions.deliverAnswer(session: session.id, response: value)
             return MCPResponses.accepted(sessionID: session.id)
+        case .notification(let method, let params):
+            if method == "notifications/cancelled", let requestID = params?["requestId"] {
+                await sessions.cancelCall(session: session.id, requestID: requestID)
+            }
+            return MCPResponses.accepted(sessionID: session.id)
+        case .request(let id, let method, let params):
+            let call = ClientCall(
+                era: .handshake(version: session.protocolVersion), clientCapabilities: session.clientCapabilities,
+                sessionKey: session.id, clientID: context.clientID)
+            let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
+                switch outcome {
+                case .success(let result): return JSONRPC.result(id: id, result)
+                case .failure(var failure):
+                    failure.id = id
+                    return JSONRPC.error(failure)
+                }
+            }
+            let methods = self.methods
+            let sessions = self.sessions
+            let sessionID = session.id
+            // Registered so that the client's notifications/cancelled for this id reaches the work.
+            let answer: @Sendable (ClientCall) async -> Result<JSONValue, JSONRPC.Failure> = { call in
+                await sessions.trackCall(session: sessionID, requestID: id) {
+                    await methods.answer(method: method, params: params, call: call)
+                }
+            }
+            if Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream") {
+                return streamed(call: call, sessionID: session.id, finish: finish, answer)
+            }
+            return MCPResponses.message(
+                finish(await answer(call)), streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
         }
-        let response: JSONValue
-        switch await methods.answer(method: method, params: params, era: .handshake(version: session.protocolVersion)) {
-        case .success(let result):
-            response = JSONRPC.result(id: id, result)
-        case .failure(var failure):
-            failure.id = id
-            response = JSONRPC.error(failure)
-        }
-        return MCPResponses.message(response, streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
     }
 
     func initialize(id: JSONValue, params: JSONValue?, request: Request, context: Context) async -> Response {
@@ -156,11 +210,57 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         }
         // Newer or unknown requests get the newest handshake revision; the client decides whether it can speak it.
         let version = MCPProtocol.handshakeVersions.contains(requested) ? requested : MCPProtocol.latestHandshakeVersion
-        let session = await sessions.open(principal: context.principal, protocolVersion: version)
+        let capabilities = params["capabilities"]?.objectValue.map(JSONValue.object) ?? [:]
+        let session = await sessions.open(
+            principal: context.principal, protocolVersion: version, clientCapabilities: capabilities)
         context.logger.info("mcp session opened", metadata: ["protocol_version": "\(version)"])
         return MCPResponses.message(
             JSONRPC.result(id: id, methods.initializeResult(version: version)),
             streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
+    }
+
+    // MARK: request streams
+
+    /// Answers on an event stream: the backend's notifications and questions first, then the response.
+    /// The stream is probed every `callProbeInterval`; when the client has gone, the work is cancelled.
+    func streamed(
+        call: ClientCall, sessionID: String?, finish: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue,
+        _ answer: @escaping @Sendable (ClientCall) async -> Result<JSONValue, JSONRPC.Failure>
+    ) -> Response {
+        let (items, continuation) = AsyncStream<StreamItem>.makeStream()
+        var call = call
+        call.observer = ClientStreamObserver(
+            stream: continuation, sessions: sessions, sessionID: sessionID, clientCapabilities: call.clientCapabilities)
+        let interval = callProbeInterval
+        return MCPResponses.eventStream(sessionID: sessionID) { [call] writer in
+            let work = Task {
+                let outcome = await answer(call)
+                continuation.yield(.message(finish(outcome)))
+                continuation.finish()
+            }
+            let probe = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    continuation.yield(.keepAlive)
+                }
+            }
+            defer { probe.cancel() }
+            do {
+                for await item in items {
+                    switch item {
+                    case .message(let message):
+                        try await writer.write(
+                            ByteBuffer(string: ServerSentEvents.event(data: message.serializedString, event: "message")))
+                    case .keepAlive:
+                        try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
+                    }
+                }
+            } catch {
+                // The client closed its stream: for a modern client that is the cancellation of the request.
+                work.cancel()
+                continuation.finish()
+            }
+        }
     }
 
     // MARK: GET and DELETE (handshake sessions only)
@@ -179,6 +279,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                 .init(code: JSONRPC.invalidRequest, message: "Too many open streams for this session"), status: .conflict)
         }
         let sessions = self.sessions
+        let registry = methods.registry
         let interval = keepAliveInterval
         return MCPResponses.eventStream(sessionID: session.id) { writer in
             let keepAlive = Task {
@@ -187,7 +288,20 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                     await sessions.send(ServerSentEvents.keepAlive, session: session.id, stream: streamID)
                 }
             }
-            defer { keepAlive.cancel() }
+            // Backends' list changes reach handshake-era clients on this stream.
+            let (listenerID, changes) = await registry.listen()
+            let relay = Task {
+                for await method in changes {
+                    let frame = ServerSentEvents.event(
+                        data: JSONRPC.notification(method: method, params: nil).serializedString, event: "message")
+                    await sessions.send(frame, session: session.id, stream: streamID)
+                }
+            }
+            defer {
+                keepAlive.cancel()
+                relay.cancel()
+                Task { await registry.stopListening(listenerID) }
+            }
             do {
                 try await writer.write(ByteBuffer(string: ": stream open\n\n"))
                 // The server waits for open responses before it stops, so a stopping server ends its streams.

@@ -7,8 +7,14 @@ public actor SessionRegistry {
         public let id: String
         public let principal: String?
         public let protocolVersion: String
+        /// What the client declared at `initialize`.
+        public let clientCapabilities: JSONValue
         public var lastSeen: Date
         var streams: [UUID: AsyncStream<String>.Continuation] = [:]
+        /// Requests sent to the client (elicitation, sampling, roots) that wait for its answer.
+        var awaitingAnswers: [String: CheckedContinuation<Result<JSONValue, JSONRPC.Failure>, Never>] = [:]
+        /// Requests in progress, by the client's request id, so `notifications/cancelled` can stop them.
+        var calls: [JSONValue: Task<Result<JSONValue, JSONRPC.Failure>, Never>] = [:]
     }
 
     public enum Lookup: Sendable {
@@ -27,13 +33,16 @@ public actor SessionRegistry {
         self.maximumSessions = maximumSessions
     }
 
-    public func open(principal: String?, protocolVersion: String, now: Date = Date()) -> Session {
+    public func open(principal: String?, protocolVersion: String, clientCapabilities: JSONValue = [:], now: Date = Date())
+        -> Session
+    {
         if sessions.count >= maximumSessions { expireIdle(now: now) }
         if sessions.count >= maximumSessions, let oldest = sessions.values.min(by: { $0.lastSeen < $1.lastSeen }) {
             close(oldest.id)
         }
         let id = Self.newID()
-        let session = Session(id: id, principal: principal, protocolVersion: protocolVersion, lastSeen: now)
+        let session = Session(
+            id: id, principal: principal, protocolVersion: protocolVersion, clientCapabilities: clientCapabilities, lastSeen: now)
         sessions[id] = session
         return session
     }
@@ -85,6 +94,18 @@ public actor SessionRegistry {
     private func close(_ id: String) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         for continuation in session.streams.values { continuation.finish() }
+        for call in session.calls.values { call.cancel() }
+        for continuation in session.awaitingAnswers.values {
+            continuation.resume(returning: .failure(.init(code: JSONRPC.internalError, message: "The client session ended")))
+        }
+        onEnd?(id)
+    }
+
+    private var onEnd: (@Sendable (String) -> Void)?
+
+    /// Called with the id of every session that ends (DELETE, expiry, shutdown).
+    public func onSessionEnd(_ handler: @escaping @Sendable (String) -> Void) {
+        onEnd = handler
     }
 
     /// 128 random bits as hex: visible ASCII, as the transport requires.
@@ -95,6 +116,60 @@ public actor SessionRegistry {
 }
 
 extension SessionRegistry {
+    /// Sends a request to the client (via `send`, once its answer can be received) and waits for the answer.
+    func ask(session id: String, requestID: String, send: @Sendable () -> Void) async -> Result<JSONValue, JSONRPC.Failure> {
+        await withCheckedContinuation { continuation in
+            guard sessions[id] != nil else {
+                continuation.resume(returning: .failure(.init(code: JSONRPC.internalError, message: "The client session ended")))
+                return
+            }
+            sessions[id]?.awaitingAnswers[requestID] = continuation
+            send()
+        }
+    }
+
+    /// Runs a client request so that the client's `notifications/cancelled` for `requestID` can cancel it.
+    func trackCall(
+        session id: String, requestID: JSONValue, _ work: @escaping @Sendable () async -> Result<JSONValue, JSONRPC.Failure>
+    ) async -> Result<JSONValue, JSONRPC.Failure> {
+        let task = Task { await work() }
+        sessions[id]?.calls[requestID] = task
+        let result = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        sessions[id]?.calls[requestID] = nil
+        return result
+    }
+
+    func cancelCall(session id: String, requestID: JSONValue) {
+        sessions[id]?.calls.removeValue(forKey: requestID)?.cancel()
+    }
+
+    /// Stops waiting (the call was cancelled or timed out).
+    func abandonAnswer(session id: String, requestID: String) {
+        sessions[id]?.awaitingAnswers.removeValue(forKey: requestID)?.resume(
+            returning: .failure(.init(code: JSONRPC.internalError, message: "The request was cancelled")))
+    }
+
+    /// Delivers a response the client POSTed; false when nothing waits for it.
+    func deliverAnswer(session id: String, response: JSONValue) -> Bool {
+        guard let requestID = response["id"]?.stringValue,
+            let continuation = sessions[id]?.awaitingAnswers.removeValue(forKey: requestID)
+        else { return false }
+        if let result = response["result"] {
+            continuation.resume(returning: .success(result))
+        } else {
+            let error = response["error"]
+            let code = error?["code"].flatMap { if case .int(let code) = $0 { Int(code) } else { nil } } ?? JSONRPC.internalError
+            continuation.resume(
+                returning: .failure(
+                    .init(code: code, message: error?["message"]?.stringValue ?? "The client refused", data: error?["data"])))
+        }
+        return true
+    }
+
     /// Queues a frame on one open stream of a session.
     public func send(_ frame: String, session id: String, stream streamID: UUID) {
         sessions[id]?.streams[streamID]?.yield(frame)

@@ -71,6 +71,24 @@ enum Migrations {
                     CREATE INDEX oauth_tokens_expiry ON oauth_tokens(expires_at);
                     """)
         }
+        migrator.registerMigration("v2-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        time REAL NOT NULL,
+                        client_id TEXT,
+                        backend TEXT NOT NULL,
+                        tool TEXT NOT NULL,
+                        duration_ms INTEGER NOT NULL,
+                        outcome TEXT NOT NULL,
+                        detail TEXT,
+                        arguments TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_events_time ON audit_events(time);
+                    CREATE INDEX audit_events_backend_tool ON audit_events(backend, tool);
+                    """)
+        }
         return migrator
     }
 }

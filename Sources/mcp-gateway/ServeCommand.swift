@@ -48,7 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
             let settings = try GatewaySettings.from(values)
             var logger = Logger(label: "mcp-gateway")
             logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-            let app = try await buildApplication(settings: settings, logger: logger) { password in
+            let backends = try BackendConfiguration.load(settings: settings, environment: values)
+            let app = try await buildApplication(settings: settings, backends: backends, environment: values, logger: logger) {
+                password in
                 let notice = """
 
                     Generated operator password: \(password)

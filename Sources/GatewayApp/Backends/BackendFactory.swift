@@ -1,0 +1,66 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MCPBackends
+import MCPCore
+import MCPGateway
+
+/// Turns configured backends into running ones.
+enum BackendFactory {
+    static func makeRegistry(
+        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: HTTPClient, environment: [String: String],
+        logger: Logger
+    ) throws(SettingsError) -> BackendRegistry {
+        let enabled = definitions.filter(\.enabled)
+        let uriPrefixes = BackendRegistry.uriPrefixes(for: enabled.map { ($0.name, $0.prefix) })
+        var managed: [ManagedBackend] = []
+        for definition in enabled {
+            let backend = try makeBackend(definition, httpClient: httpClient, environment: environment, logger: logger)
+            managed.append(
+                ManagedBackend(
+                    settings: .init(
+                        name: definition.name, prefix: definition.prefix, transport: definition.transportName,
+                        timeout: .seconds(definition.timeoutSeconds),
+                        toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools)),
+                    backend: backend, uriPrefix: uriPrefixes[definition.name] ?? definition.prefix, logger: logger))
+        }
+        return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds), logger: logger)
+    }
+
+    static func makeBackend(
+        _ definition: BackendDefinition, httpClient: HTTPClient, environment: [String: String], logger: Logger
+    ) throws(SettingsError) -> any Backend {
+        switch definition.transport {
+        case .streamableHTTP(let url):
+            return StreamableHTTPBackend(
+                name: definition.name, url: url, headers: definition.headers, client: httpClient,
+                gatewayVersion: GatewayVersion.current, logger: logger)
+        case .sse(let url):
+            return LegacySSEBackend(
+                name: definition.name, url: url, headers: definition.headers, client: httpClient,
+                gatewayVersion: GatewayVersion.current, logger: logger)
+        case .stdio(let command):
+            return StdioBackend(
+                name: definition.name,
+                launch: .init(
+                    command: command.command, arguments: command.arguments,
+                    environment: childEnvironment(command.environment, gateway: environment),
+                    workingDirectory: command.workingDirectory),
+                gatewayVersion: GatewayVersion.current, logger: logger)
+        case .discord:
+            throw SettingsError(
+                definition.source,
+                "backend \"\(definition.name)\": the built-in Discord backend is not part of this build yet; remove the entry")
+        }
+    }
+
+    /// A child gets a few basic variables of the gateway's environment (never its secrets) plus its own `env`.
+    static func childEnvironment(_ configured: [String: String], gateway: [String: String]) -> [String: String] {
+        var environment: [String: String] = [:]
+        for name in StdioBackend.inheritedVariables {
+            if let value = gateway[name] { environment[name] = value }
+        }
+        environment.merge(configured) { _, configured in configured }
+        return environment
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import MCPCore
+
+/// Every backend, and the merged view clients see: lists gathered within the listing timeout, exposed names,
+/// and the routes from exposed names back to backends.
+public actor BackendRegistry {
+    /// Where an exposed name leads.
+    public struct Route: Sendable {
+        public let backend: ManagedBackend
+        public let originalName: String
+    }
+
+    public nonisolated let backends: [ManagedBackend]
+    let listTimeout: Duration
+    let logger: Logger
+    private var toolRoutes: [String: Route] = [:]
+    private var promptRoutes: [String: Route] = [:]
+    /// Tool definitions by exposed name, for the `x-mcp-header` arguments of modern calls.
+    private var toolDefinitions: [String: JSONValue] = [:]
+    private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
+
+    /// `backends` must have unique names; they are kept in name order, which fixes the merge order.
+    public init(backends: [ManagedBackend], listTimeout: Duration, logger: Logger) {
+        self.backends = backends.sorted { $0.settings.name < $1.settings.name }
+        self.listTimeout = listTimeout
+        self.logger = logger
+    }
+
+    /// Scheme prefixes for resource URIs, unique even when two backends share a prefix.
+    public static func uriPrefixes(for prefixes: [(name: String, prefix: String)]) -> [String: String] {
+        var taken: Set<String> = []
+        var result: [String: String] = [:]
+        for (name, prefix) in prefixes.sorted(by: { $0.name < $1.name }) {
+            let base = ExposedNames.uriPrefix(for: prefix)
+            var candidate = base
+            var counter = 1
+            while taken.contains(candidate) {
+                counter += 1
+                candidate = "\(base)-\(counter)"
+            }
+            taken.insert(candidate)
+            result[name] = candidate
+        }
+        return result
+    }
+
+    /// Starts watching every backend's lists; call once after creation.
+    public func start() async {
+        for backend in backends {
+            await backend.onCatalogChange { [weak self] _, kind in
+                guard let self else { return }
+                Task { await self.announce(kind) }
+            }
+        }
+    }
+
+    // MARK: merged lists
+
+    /// What each backend offers of `kind`, fresh where the backend answered within the listing timeout and the last
+    /// good list where it did not; in backend-name order.
+    func gather(_ kind: CatalogKind) async -> [(ManagedBackend, [JSONValue])] {
+        let timeout = listTimeout
+        let lists = await withTaskGroup(of: (Int, [JSONValue]?).self) { group in
+            for (index, backend) in backends.enumerated() {
+                group.addTask {
+                    let fresh = try? await withTimeout(timeout) { try await backend.refresh(kind) }
+                    if let fresh { return (index, fresh) }
+                    return (index, await backend.lastGood(kind))
+                }
+            }
+            var lists = [[JSONValue]?](repeating: nil, count: backends.count)
+            for await (index, items) in group { lists[index] = items }
+            return lists
+        }
+        return zip(backends, lists).compactMap { backend, items in items.map { (backend, $0) } }
+    }
+
+    /// The merged list of `kind`, exposed names applied, sorted by exposed name (or URI).
+    public func merged(_ kind: CatalogKind) async -> [JSONValue] {
+        let gathered = await gather(kind)
+        switch kind {
+        case .tools, .prompts:
+            var origins: [ExposedNames.Origin] = []
+            for (backend, items) in gathered {
+                for item in items {
+                    guard let name = item["name"]?.stringValue else { continue }
+                    origins.append(.init(backend: backend.settings.name, prefix: backend.settings.prefix, name: name))
+                }
+            }
+            let names = ExposedNames.assign(origins)
+            var routes: [String: Route] = [:]
+            var definitions: [String: JSONValue] = [:]
+            var exposed: [JSONValue] = []
+            for (backend, items) in gathered {
+                for item in items {
+                    guard case .object(var fields) = item, let name = fields["name"]?.stringValue,
+                        let exposedName = names[
+                            .init(backend: backend.settings.name, prefix: backend.settings.prefix, name: name)]
+                    else { continue }
+                    guard routes[exposedName] == nil else { continue }
+                    fields["name"] = .string(exposedName)
+                    routes[exposedName] = Route(backend: backend, originalName: name)
+                    definitions[exposedName] = item
+                    exposed.append(.object(fields))
+                }
+            }
+            if kind == .tools {
+                toolRoutes = routes
+                toolDefinitions = definitions
+            } else {
+                promptRoutes = routes
+            }
+            return exposed.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
+        case .resources, .resourceTemplates:
+            let key = kind == .resources ? "uri" : "uriTemplate"
+            var exposed: [JSONValue] = []
+            for (backend, items) in gathered {
+                for item in items {
+                    guard case .object(var fields) = item, let uri = fields[key]?.stringValue else { continue }
+                    fields[key] = .string(ExposedNames.resourceURI(uri, uriPrefix: backend.uriPrefix))
+                    exposed.append(.object(fields))
+                }
+            }
+            return exposed.sorted { ($0[key]?.stringValue ?? "") < ($1[key]?.stringValue ?? "") }
+        }
+    }
+
+    /// The smallest `ttlMs` any backend gave for `kind`, if any did.
+    func smallestTTL(_ kind: CatalogKind) async -> Int64? {
+        var smallest: Int64?
+        for backend in backends {
+            if let ttl = await backend.catalog.ttlMilliseconds[kind] { smallest = min(smallest ?? ttl, ttl) }
+        }
+        return smallest
+    }
+
+    // MARK: routes
+
+    /// The backend and original name behind an exposed tool or prompt name, refreshing the lists once if unknown.
+    public func route(_ kind: CatalogKind, exposedName: String) async -> Route? {
+        let routes = kind == .tools ? toolRoutes : promptRoutes
+        if let route = routes[exposedName] { return route }
+        _ = await merged(kind)
+        return (kind == .tools ? toolRoutes : promptRoutes)[exposedName]
+    }
+
+    func toolDefinition(_ exposedName: String) -> JSONValue? {
+        toolDefinitions[exposedName]
+    }
+
+    /// The backend and original URI behind an exposed resource URI: by its scheme prefix, else (a URI a tool
+    /// handed out as it was) by the one backend whose last list holds it.
+    public func routeResource(_ uri: String) async -> Route? {
+        if let plus = uri.firstIndex(of: "+") {
+            let prefix = String(uri[..<plus])
+            if let backend = backends.first(where: { $0.uriPrefix == prefix }) {
+                return Route(backend: backend, originalName: String(uri[uri.index(after: plus)...]))
+            }
+        }
+        var owners: [ManagedBackend] = []
+        for backend in backends
+        where await backend.lastGood(.resources)?.contains(where: { $0["uri"]?.stringValue == uri }) == true {
+            owners.append(backend)
+        }
+        return owners.count == 1 ? Route(backend: owners[0], originalName: uri) : nil
+    }
+
+    // MARK: list changes
+
+    /// A stream of `notifications/<list>/list_changed` methods, for clients that listen.
+    public func listen() -> (UUID, AsyncStream<String>) {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        let id = UUID()
+        listeners[id] = continuation
+        return (id, stream)
+    }
+
+    public func stopListening(_ id: UUID) {
+        listeners.removeValue(forKey: id)?.finish()
+    }
+
+    private func announce(_ kind: CatalogKind) {
+        let method: String
+        switch kind {
+        case .tools: method = "notifications/tools/list_changed"
+        case .prompts: method = "notifications/prompts/list_changed"
+        case .resources: method = "notifications/resources/list_changed"
+        case .resourceTemplates: return
+        }
+        for continuation in listeners.values { continuation.yield(method) }
+    }
+
+    // MARK: lifecycle
+
+    public func status() async -> [JSONValue] {
+        var entries: [JSONValue] = []
+        for backend in backends { entries.append(await backend.status()) }
+        return entries
+    }
+
+    public func checkAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for backend in backends { group.addTask { await backend.check() } }
+        }
+    }
+
+    public func endSession(_ key: String) async {
+        for backend in backends { await backend.endSession(key) }
+    }
+
+    public func shutdown() async {
+        for continuation in listeners.values { continuation.finish() }
+        listeners = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for backend in backends { group.addTask { await backend.shutdown() } }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import Logging
+import MCPCore
+
+/// How the gateway runs one backend: connecting (again), the circuit breaker, the last good lists, health.
+public actor ManagedBackend {
+    public struct Settings: Sendable {
+        public var name: String
+        public var prefix: String
+        public var transport: String
+        public var timeout: Duration
+        public var toolFilter: ToolFilter
+
+        public init(name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter) {
+            self.name = name
+            self.prefix = prefix
+            self.transport = transport
+            self.timeout = timeout
+            self.toolFilter = toolFilter
+        }
+    }
+
+    public enum State: String, Sendable {
+        case starting, up, degraded, down
+    }
+
+    public nonisolated let settings: Settings
+    nonisolated let backend: any Backend
+    /// The scheme prefix of this backend's resource URIs, unique among backends.
+    public nonisolated let uriPrefix: String
+    let logger: Logger
+    /// How long connecting may take before the attempt counts as failed.
+    let connectTimeout: Duration
+
+    private(set) var description: BackendDescription?
+    private var connecting: Task<BackendDescription, any Error>?
+    private var breaker = CircuitBreaker()
+    private var attempted = false
+    private(set) var lastError: String?
+    private(set) var lastLatency: Duration?
+    private(set) var lastChecked: Date?
+    private(set) var catalog = BackendCatalog()
+    private var refreshing: [CatalogKind: Task<[JSONValue], any Error>] = [:]
+    private var catalogListener: (@Sendable (String, CatalogKind) -> Void)?
+    private var isShutDown = false
+
+    public init(
+        settings: Settings, backend: any Backend, uriPrefix: String, logger: Logger, connectTimeout: Duration = .seconds(30)
+    ) {
+        self.settings = settings
+        self.backend = backend
+        self.uriPrefix = uriPrefix
+        var logger = logger
+        logger[metadataKey: "backend"] = .string(settings.name)
+        self.logger = logger
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Called with the backend name and the list that changed, when a backend says so or reconnects.
+    func onCatalogChange(_ listener: @escaping @Sendable (String, CatalogKind) -> Void) {
+        catalogListener = listener
+    }
+
+    var state: State {
+        if !attempted { return .starting }
+        if breaker.isOpen || description == nil { return .down }
+        return breaker.consecutiveFailures > 0 ? .degraded : .up
+    }
+
+    // MARK: connecting
+
+    /// The backend's description, connecting first when needed. Refused fast while the circuit is open.
+    func connected() async throws -> BackendDescription {
+        if let description { return description }
+        if let connecting { return try await connecting.value }
+        if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
+        attempted = true
+        let backend = self.backend
+        let timeout = connectTimeout
+        let handler: @Sendable (BackendNotification) -> Void = { [weak self] notification in
+            guard let self else { return }
+            Task { await self.handle(notification) }
+        }
+        let task = Task {
+            do {
+                return try await withTimeout(timeout) { try await backend.connect(notifications: handler) }
+            } catch is TimeoutExpired {
+                throw BackendError.timedOut(timeout)
+            }
+        }
+        connecting = task
+        let started = ContinuousClock.now
+        do {
+            let description = try await task.value
+            connecting = nil
+            self.description = description
+            lastLatency = .now - started
+            lastChecked = Date()
+            lastError = nil
+            breaker.recordSuccess()
+            logger.info(
+                "backend connected",
+                metadata: [
+                    "era": "\(description.era.isModern ? "modern" : "handshake")", "version": "\(description.era.version)",
+                ])
+            // A (re)connected backend may offer different lists than before.
+            for kind in CatalogKind.allCases { catalogListener?(settings.name, kind) }
+            return description
+        } catch {
+            connecting = nil
+            recordFailure(error)
+            throw error
+        }
+    }
+
+    private func refusal(_ retryAfter: Duration) -> BackendError {
+        let reason = lastError.map { "; last error: \($0)" } ?? ""
+        return .unreachable(
+            "the backend is marked down after repeated failures\(reason); next try in \(retryAfter.secondsDescription)")
+    }
+
+    private func recordFailure(_ error: any Error) {
+        lastChecked = Date()
+        guard !(error is CancellationError) else { return }
+        breaker.recordFailure()
+        let text = (error as? BackendError)?.description ?? "\(error)"
+        if lastError != text { logger.warning("backend failed: \(text)") }
+        lastError = text
+        switch error as? BackendError {
+        case .timedOut, .httpStatus?:
+            break
+        default:
+            // Unreachable, shut down or speaking nonsense: connect again before the next request.
+            description = nil
+        }
+    }
+
+    private func handle(_ notification: BackendNotification) {
+        if notification.method == BackendNotification.disconnected {
+            description = nil
+            recordFailure(BackendError.unreachable("the connection was lost"))
+            return
+        }
+        let kinds = CatalogKind.changed(by: notification.method)
+        for kind in kinds {
+            catalog.lists[kind] = nil
+            catalogListener?(settings.name, kind)
+        }
+        if kinds.isEmpty && notification.method == "notifications/message" {
+            logger.info("backend log: \(notification.params?["data"].map { $0.stringValue ?? $0.serializedString } ?? "")")
+        }
+    }
+
+    // MARK: requests
+
+    /// Sends a request through the circuit breaker; transport failures count against the backend.
+    func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<JSONValue, JSONRPC.Failure>
+    {
+        _ = try await connected()
+        if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
+        let started = ContinuousClock.now
+        do {
+            let result = try await backend.send(request, observer: observer)
+            lastLatency = .now - started
+            lastChecked = Date()
+            breaker.recordSuccess()
+            lastError = nil
+            return result
+        } catch {
+            recordFailure(error)
+            throw error
+        }
+    }
+
+    // MARK: lists
+
+    /// The backend's whole list of `kind`, every page followed; nil when the backend has no such list.
+    /// Several callers share one fetch.
+    func refresh(_ kind: CatalogKind) async throws -> [JSONValue] {
+        if let running = refreshing[kind] { return try await running.value }
+        let task = Task { try await self.fetch(kind) }
+        refreshing[kind] = task
+        defer { refreshing[kind] = nil }
+        return try await task.value
+    }
+
+    private func fetch(_ kind: CatalogKind) async throws -> [JSONValue] {
+        let description = try await connected()
+        guard description.capabilities[kind.capability] != nil else {
+            catalog.lists[kind] = []
+            return []
+        }
+        var items: [JSONValue] = []
+        var cursor: JSONValue?
+        var seenCursors: Set<JSONValue> = []
+        var smallestTTL: Int64?
+        for _ in 0..<1000 {
+            var params: [String: JSONValue] = [:]
+            if let cursor { params["cursor"] = cursor }
+            let request = BackendRequest(method: kind.listMethod, params: .object(params), timeout: settings.timeout)
+            switch try await send(request, observer: SilentObserver()) {
+            case .success(let result):
+                items += result[kind.resultKey]?.arrayValue ?? []
+                if case .int(let ttl)? = result["ttlMs"] { smallestTTL = min(smallestTTL ?? ttl, ttl) }
+                guard let next = result["nextCursor"], !next.isNull, !seenCursors.contains(next) else {
+                    if kind == .tools { items = items.filter { settings.toolFilter.admits($0["name"]?.stringValue ?? "") } }
+                    catalog.lists[kind] = items
+                    catalog.ttlMilliseconds[kind] = smallestTTL
+                    return items
+                }
+                seenCursors.insert(next)
+                cursor = next
+            case .failure(let failure):
+                throw BackendError.protocolViolation("\(kind.listMethod) failed: \(failure.message)")
+            }
+        }
+        throw BackendError.protocolViolation("\(kind.listMethod) kept returning more pages")
+    }
+
+    func lastGood(_ kind: CatalogKind) -> [JSONValue]? {
+        catalog.lists[kind]
+    }
+
+    // MARK: health
+
+    /// A background check: connect when down, otherwise a cheap request that proves the backend answers.
+    func check() async {
+        guard !isShutDown else { return }
+        guard description != nil else {
+            _ = try? await connected()
+            return
+        }
+        let method = description?.era.isModern == true ? "server/discover" : "ping"
+        _ = try? await send(BackendRequest(method: method, params: [:], timeout: .seconds(10)), observer: SilentObserver())
+    }
+
+    func status() -> JSONValue {
+        var entry: [String: JSONValue] = [
+            "name": .string(settings.name),
+            "prefix": .string(settings.prefix),
+            "transport": .string(settings.transport),
+            "state": .string(state.rawValue),
+            "tools": .int(Int64(catalog.lists[.tools]?.count ?? 0)),
+        ]
+        if let description {
+            entry["era"] = .string(description.era.isModern ? "modern" : "handshake")
+            entry["protocol_version"] = .string(description.era.version)
+            if let serverInfo = description.serverInfo { entry["server_info"] = serverInfo }
+        }
+        entry["last_error"] = lastError.map(JSONValue.string) ?? .null
+        entry["last_latency_ms"] =
+            lastLatency.map { .double(Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15) } ?? .null
+        entry["last_checked"] = lastChecked.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        return .object(entry)
+    }
+
+    func shutdown() async {
+        isShutDown = true
+        await backend.shutdown()
+    }
+
+    func endSession(_ key: String) async {
+        await backend.endSession(key)
+    }
+}

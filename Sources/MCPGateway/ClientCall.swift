@@ -1,0 +1,25 @@
+import MCPCore
+
+/// Who is asking and how to reach them while a request is answered.
+public struct ClientCall: Sendable {
+    public var era: ProtocolEra
+    /// What the client declared it can do: from the modern envelope, or from its `initialize`.
+    public var clientCapabilities: JSONValue
+    /// The client's handshake session, if it has one.
+    public var sessionKey: String?
+    /// The OAuth client behind the token, for the audit trail.
+    public var clientID: String?
+    /// Receives the backend's notifications and requests for the client while the request runs.
+    public var observer: any BackendRequestObserver
+
+    public init(
+        era: ProtocolEra, clientCapabilities: JSONValue, sessionKey: String?, clientID: String?,
+        observer: any BackendRequestObserver = SilentObserver()
+    ) {
+        self.era = era
+        self.clientCapabilities = clientCapabilities
+        self.sessionKey = sessionKey
+        self.clientID = clientID
+        self.observer = observer
+    }
+}

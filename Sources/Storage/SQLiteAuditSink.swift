@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import MCPGateway
+
+extension GatewayDatabase: AuditSink {
+    /// Appends a batch in one transaction: all of it is kept or none.
+    public func append(_ events: [AuditEvent]) async throws {
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit_events (time, client_id, backend, tool, duration_ms, outcome, detail, arguments)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for event in events {
+                try statement.execute(arguments: [
+                    event.time.timeIntervalSince1970, event.clientID, event.backend, event.tool, event.durationMilliseconds,
+                    event.outcome.label, event.outcome.detail, event.arguments,
+                ])
+            }
+        }
+    }
+
+    /// The newest audit events, newest first: for tests and the operator's tools.
+    public func recentAuditEvents(limit: Int = 100) async throws -> [AuditEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT time, client_id, backend, tool, duration_ms, outcome, detail, arguments
+                    FROM audit_events ORDER BY id DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map { row in
+                let label: String = row["outcome"]
+                let outcome: AuditEvent.Outcome =
+                    switch label {
+                    case "ok": .ok
+                    case "tool_error": .toolError
+                    default: .failed(row["detail"] ?? "")
+                    }
+                return AuditEvent(
+                    time: Date(timeIntervalSince1970: row["time"]), clientID: row["client_id"], backend: row["backend"],
+                    tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"])
+            }
+        }
+    }
+}
