@@ -44,6 +44,10 @@ public func buildApplication(
     var httpConfiguration = HTTPClient.Configuration(
         redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: .init(idleTimeout: .seconds(60)))
     httpConfiguration.httpVersion = .automatic
+    // A refused connection fails the call at once; the per-backend circuit breaker decides when to try again.
+    httpConfiguration.connectionPool.retryConnectionEstablishment = false
+    // Streams (event streams, slow calls) each hold a connection; the default of 8 per host would queue calls.
+    httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     let registry: BackendRegistry
     do {

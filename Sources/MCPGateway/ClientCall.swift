@@ -9,13 +9,16 @@ public struct ClientCall: Sendable {
     public var sessionKey: String?
     /// The OAuth client behind the token, for the audit trail.
     public var clientID: String?
+    /// The caller's grant: what the gateway's sealed request state is bound to.
+    public var principal: String?
     /// Receives the backend's notifications and requests for the client while the request runs.
     public var observer: any BackendRequestObserver
 
     public init(
-        era: ProtocolEra, clientCapabilities: JSONValue, sessionKey: String?, clientID: String?,
+        era: ProtocolEra, clientCapabilities: JSONValue, sessionKey: String?, clientID: String?, principal: String? = nil,
         observer: any BackendRequestObserver = SilentObserver()
     ) {
+        self.principal = principal
         self.era = era
         self.clientCapabilities = clientCapabilities
         self.sessionKey = sessionKey

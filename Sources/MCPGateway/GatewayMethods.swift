@@ -1,4 +1,5 @@
 import MCPCore
+import Synchronization
 
 /// The methods of `/mcp`: answered by the gateway (discovery, merged lists) or routed to the owning backend.
 public struct GatewayMethods: Sendable {
@@ -6,6 +7,7 @@ public struct GatewayMethods: Sendable {
     let registry: BackendRegistry
     let pageSize: Int
     let auditor: AuditRecorder?
+    let bridge = InteractionBridge()
 
     public init(identity: MCPServerIdentity, registry: BackendRegistry, pageSize: Int = 200, auditor: AuditRecorder? = nil) {
         self.identity = identity
@@ -146,7 +148,7 @@ public struct GatewayMethods: Sendable {
         }
         let request = backendRequest(
             "prompts/get", params: params, renaming: "name", to: route.originalName, route: route, call: call)
-        return await forward(request, route: route, call: call)
+        return await forward(request, route: route, call: call, target: "prompts/get:\(name)")
     }
 
     private func readResource(params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
@@ -158,7 +160,7 @@ public struct GatewayMethods: Sendable {
         }
         let request = backendRequest(
             "resources/read", params: params, renaming: "uri", to: route.originalName, route: route, call: call)
-        let result = await forward(request, route: route, call: call)
+        let result = await forward(request, route: route, call: call, target: "resources/read:\(uri)")
         // The contents name their URIs as the backend knows them; clients know them by the exposed form.
         return result.map { value in
             guard case .object(var fields) = value, case .array(let contents)? = fields["contents"] else { return value }
@@ -193,10 +195,11 @@ public struct GatewayMethods: Sendable {
         fields["ref"] = .object(reference)
         let request = backendRequest(
             "completion/complete", params: .object(fields), renaming: nil, to: "", route: route, call: call)
-        return await forward(request, route: route, call: call)
+        return await forward(request, route: route, call: call, target: nil)
     }
 
-    private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall) async -> Result<
+    /// Sends a request to its backend; `target` (method and exposed name) lets the backend ask the client questions.
+    private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall, target: String?) async -> Result<
         JSONValue, JSONRPC.Failure
     > {
         do {
@@ -255,6 +258,14 @@ public struct GatewayMethods: Sendable {
         }
         return .object(fields)
     }
+}
+
+/// Remembers why a backend could not be asked, from inside the closure that asks it.
+final class BackendFailure: Sendable {
+    private let stored = Mutex<(any Error)?>(nil)
+
+    func record(_ error: any Error) { stored.withLock { $0 = error } }
+    var error: (any Error)? { stored.withLock { $0 } }
 }
 
 extension Optional {

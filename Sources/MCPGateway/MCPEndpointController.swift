@@ -117,7 +117,8 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         }
         let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
         let call = ClientCall(
-            era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID)
+            era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID,
+            principal: context.principal)
         let methods = self.methods
         let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
             switch outcome {
@@ -176,7 +177,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         case .request(let id, let method, let params):
             let call = ClientCall(
                 era: .handshake(version: session.protocolVersion), clientCapabilities: session.clientCapabilities,
-                sessionKey: session.id, clientID: context.clientID)
+                sessionKey: session.id, clientID: context.clientID, principal: context.principal)
             let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
                 switch outcome {
                 case .success(let result): return JSONRPC.result(id: id, result)

@@ -64,8 +64,8 @@ public actor BackendRegistry {
         let lists = await withTaskGroup(of: (Int, [JSONValue]?).self) { group in
             for (index, backend) in backends.enumerated() {
                 group.addTask {
-                    let fresh = try? await withTimeout(timeout) { try await backend.refresh(kind) }
-                    if let fresh { return (index, fresh) }
+                    // A slow fetch goes on after the listing answers, and its list is the next listing's last good one.
+                    if let fresh = await value(of: backend.refreshTask(kind), within: timeout) { return (index, fresh) }
                     return (index, await backend.lastGood(kind))
                 }
             }

@@ -177,11 +177,22 @@ public actor ManagedBackend {
     /// The backend's whole list of `kind`, every page followed; nil when the backend has no such list.
     /// Several callers share one fetch.
     func refresh(_ kind: CatalogKind) async throws -> [JSONValue] {
-        if let running = refreshing[kind] { return try await running.value }
-        let task = Task { try await self.fetch(kind) }
+        try await refreshTask(kind).value
+    }
+
+    /// The running fetch of `kind`, started if none runs: callers may stop waiting without stopping it.
+    func refreshTask(_ kind: CatalogKind) -> Task<[JSONValue], any Error> {
+        if let running = refreshing[kind] { return running }
+        let task = Task {
+            defer { Task { await self.refreshEnded(kind) } }
+            return try await self.fetch(kind)
+        }
         refreshing[kind] = task
-        defer { refreshing[kind] = nil }
-        return try await task.value
+        return task
+    }
+
+    private func refreshEnded(_ kind: CatalogKind) {
+        refreshing[kind] = nil
     }
 
     private func fetch(_ kind: CatalogKind) async throws -> [JSONValue] {

@@ -110,6 +110,12 @@ async def ask_name(ctx: Context) -> str | mcp_types.InputRequiredResult:
 
 
 @mcp.tool
+def crash() -> str:
+    """Ends the backend process at once, mid-call."""
+    os._exit(3)
+
+
+@mcp.tool
 def headers() -> str:
     """The HTTP headers this backend received with the call (JSON)."""
     return json.dumps(get_http_headers(include_all=True))
