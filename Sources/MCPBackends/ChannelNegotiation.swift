@@ -6,16 +6,21 @@ struct ChannelNegotiation {
     let clientInfo: JSONValue
     let timeout: Duration
 
-    /// `server/discover`, else `initialize` and `notifications/initialized`.
-    func negotiate() async throws -> BackendDescription {
+    /// `server/discover`: the modern description, or nil when the backend does not speak the modern era.
+    /// A server may fix the era of a channel with its first request, so after nil the caller opens a new channel
+    /// for `initialize`.
+    func discover() async throws -> BackendDescription? {
         let discover = try await ask(
             "server/discover",
             BackendNegotiation.modernParams(
                 [:], version: MCPProtocol.latestModernVersion, clientCapabilities: BackendNegotiation.relayedCapabilities,
                 clientInfo: clientInfo))
-        if case .success(let result) = discover, let description = BackendNegotiation.description(fromDiscover: result) {
-            return description
-        }
+        guard case .success(let result) = discover else { return nil }
+        return BackendNegotiation.description(fromDiscover: result)
+    }
+
+    /// `initialize` and `notifications/initialized`.
+    func initialize() async throws -> BackendDescription {
         let initialize = try await ask(
             "initialize",
             BackendNegotiation.initializeParams(capabilities: BackendNegotiation.relayedCapabilities, clientInfo: clientInfo))

@@ -17,6 +17,8 @@ public actor LegacySSEBackend: Backend {
     private var peer: ChannelPeer?
     private var reader: Task<Void, Never>?
     private var description: BackendDescription?
+    /// The era learned on the first successful connection, kept across reconnections.
+    private var knownEra: ProtocolEra?
     private var isShutDown = false
     private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
 
@@ -40,12 +42,10 @@ public actor LegacySSEBackend: Backend {
             return description
         }
         disconnect()
-        let peer = try await openStream()
-        self.peer = peer
-        await peer.setNotificationHandler(notifications)
         do {
-            let description = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).negotiate()
+            let description = try await negotiate(notifications: notifications)
             self.description = description
+            knownEra = description.era
             return description
         } catch {
             disconnect()
@@ -67,6 +67,24 @@ public actor LegacySSEBackend: Backend {
     public func shutdown() async {
         isShutDown = true
         disconnect()
+    }
+
+    /// `server/discover` on a new stream, else `initialize` on another: a server may fix a stream's era with its
+    /// first request. A backend known to be handshake-era skips the first try.
+    private func negotiate(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
+        if knownEra?.isModern != false {
+            let peer = try await openStream()
+            self.peer = peer
+            await peer.setNotificationHandler(notifications)
+            if let modern = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).discover() {
+                return modern
+            }
+            disconnect()
+        }
+        let peer = try await openStream()
+        self.peer = peer
+        await peer.setNotificationHandler(notifications)
+        return try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).initialize()
     }
 
     private func disconnect() {

@@ -40,6 +40,8 @@ public actor StdioBackend: Backend {
     private var peer: ChannelPeer?
     private var process: Task<Void, Never>?
     private var description: BackendDescription?
+    /// The era learned on the first successful connection, kept across restarts.
+    private var knownEra: ProtocolEra?
     private var isShutDown = false
     private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
 
@@ -60,11 +62,10 @@ public actor StdioBackend: Backend {
             return description
         }
         stopProcess()
-        let peer = startProcess()
-        await peer.setNotificationHandler(notifications)
         do {
-            let description = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).negotiate()
+            let description = try await negotiate(notifications: notifications)
             self.description = description
+            knownEra = description.era
             return description
         } catch {
             stopProcess()
@@ -88,6 +89,22 @@ public actor StdioBackend: Backend {
         let running = process
         stopProcess()
         await running?.value
+    }
+
+    /// `server/discover` on a fresh child, else `initialize` on another fresh one: a server may fix the era of its
+    /// stdio with the first request. A backend known to be handshake-era skips the first try.
+    private func negotiate(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
+        if knownEra?.isModern != false {
+            let peer = startProcess()
+            await peer.setNotificationHandler(notifications)
+            if let modern = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).discover() {
+                return modern
+            }
+            stopProcess()
+        }
+        let peer = startProcess()
+        await peer.setNotificationHandler(notifications)
+        return try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).initialize()
     }
 
     private func stopProcess() {

@@ -114,27 +114,33 @@ public struct GatewayMethods: Sendable {
             request.parameterHeaders = ParameterHeaders.values(schema: definition["inputSchema"], arguments: params?["arguments"])
         }
         let started = ContinuousClock.now
-        let outcome: Result<JSONValue, JSONRPC.Failure>
-        do {
-            outcome = try await route.backend.send(request, observer: call.observer)
-        } catch {
-            let result = Self.unavailableToolResult(backend: route.backend.settings.name, error: error)
-            auditor?.record(
-                .init(
-                    call: call, backend: route.backend.settings.name, tool: route.originalName, started: started,
-                    outcome: .failed(Self.reason(error)),
-                    arguments: params?["arguments"]))
-            return .success(result)
+        let backend = route.backend
+        let unavailable = BackendFailure()
+        let outcome = await bridge.run(request, call: call, target: "tools/call:\(name)") { request, observer in
+            do {
+                return try await backend.send(request, observer: observer)
+            } catch {
+                unavailable.record(error)
+                return .success(Self.unavailableToolResult(backend: backend.settings.name, error: error))
+            }
         }
         let auditOutcome: AuditEvent.Outcome
         switch outcome {
-        case .success(let result): auditOutcome = result["isError"]?.boolValue == true ? .toolError : .ok
-        case .failure(let failure): auditOutcome = .failed(failure.message)
+        case .success(let result) where result["resultType"]?.stringValue == "input_required":
+            // Not finished: the client answers a question and retries; the retry is what gets recorded.
+            return outcome
+        case .success(let result):
+            if let error = unavailable.error {
+                auditOutcome = .failed(Self.reason(error))
+            } else {
+                auditOutcome = result["isError"]?.boolValue == true ? .toolError : .ok
+            }
+        case .failure(let failure):
+            auditOutcome = .failed(failure.message)
         }
         auditor?.record(
             .init(
-                call: call, backend: route.backend.settings.name, tool: route.originalName, started: started,
-                outcome: auditOutcome,
+                call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome,
                 arguments: params?["arguments"]))
         return outcome
     }
@@ -199,9 +205,11 @@ public struct GatewayMethods: Sendable {
     }
 
     /// Sends a request to its backend; `target` (method and exposed name) lets the backend ask the client questions.
-    private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall, target: String?) async -> Result<
-        JSONValue, JSONRPC.Failure
-    > {
+    private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall, target: String?) async
+        -> Result<
+            JSONValue, JSONRPC.Failure
+        >
+    {
         do {
             return try await route.backend.send(request, observer: call.observer)
         } catch {

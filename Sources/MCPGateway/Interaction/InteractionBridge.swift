@@ -16,7 +16,9 @@ struct InteractionBridge: Sendable {
 
     typealias Send = @Sendable (BackendRequest, any BackendRequestObserver) async -> Result<JSONValue, JSONRPC.Failure>
 
-    func run(_ request: BackendRequest, call: ClientCall, target: String, send: @escaping Send) async -> Result<JSONValue, JSONRPC.Failure> {
+    func run(_ request: BackendRequest, call: ClientCall, target: String, send: @escaping Send) async -> Result<
+        JSONValue, JSONRPC.Failure
+    > {
         call.era.isModern
             ? await runForModernClient(request, call: call, target: target, send: send)
             : await runForHandshakeClient(request, call: call, send: send)
@@ -24,14 +26,18 @@ struct InteractionBridge: Sendable {
 
     // MARK: modern clients
 
-    private func runForModernClient(_ request: BackendRequest, call: ClientCall, target: String, send: @escaping Send) async -> Result<
-        JSONValue, JSONRPC.Failure
-    > {
+    private func runForModernClient(_ request: BackendRequest, call: ClientCall, target: String, send: @escaping Send) async
+        -> Result<
+            JSONValue, JSONRPC.Failure
+        >
+    {
         var request = request
         if let token = request.params["requestState"] {
             guard let text = token.stringValue, let content = seal.open(text, principal: call.principal, target: target) else {
                 return .failure(
-                    .init(code: JSONRPC.invalidParams, message: "Invalid or expired requestState", data: ["reason": "invalid_request_state"]))
+                    .init(
+                        code: JSONRPC.invalidParams, message: "Invalid or expired requestState",
+                        data: ["reason": "invalid_request_state"]))
             }
             switch content {
             case .backend(let state):
@@ -39,7 +45,9 @@ struct InteractionBridge: Sendable {
             case .parked(let id):
                 guard let entry = await parked.take(id) else {
                     return .failure(
-                        .init(code: JSONRPC.invalidParams, message: "Invalid or expired requestState", data: ["reason": "invalid_request_state"]))
+                        .init(
+                            code: JSONRPC.invalidParams, message: "Invalid or expired requestState",
+                            data: ["reason": "invalid_request_state"]))
                 }
                 if let response = request.params["inputResponses"]?[Self.questionKey] {
                     entry.answer(.success(response))
@@ -64,9 +72,11 @@ struct InteractionBridge: Sendable {
     }
 
     /// Waits for the call to finish or to ask something; a question parks the call and becomes `input_required`.
-    private func next(from events: AsyncStream<CallEvent>, task: Task<Void, Never>, call: ClientCall, target: String) async -> Result<
-        JSONValue, JSONRPC.Failure
-    > {
+    private func next(from events: AsyncStream<CallEvent>, task: Task<Void, Never>, call: ClientCall, target: String) async
+        -> Result<
+            JSONValue, JSONRPC.Failure
+        >
+    {
         for await event in events {
             switch event {
             case .finished(let outcome):
@@ -86,9 +96,11 @@ struct InteractionBridge: Sendable {
     }
 
     /// A modern backend's `input_required` for a modern client: refused if the client cannot answer, else its state sealed.
-    private func wrapBackendInputRequest(_ outcome: Result<JSONValue, JSONRPC.Failure>, call: ClientCall, target: String) -> Result<
-        JSONValue, JSONRPC.Failure
-    > {
+    private func wrapBackendInputRequest(_ outcome: Result<JSONValue, JSONRPC.Failure>, call: ClientCall, target: String)
+        -> Result<
+            JSONValue, JSONRPC.Failure
+        >
+    {
         guard case .success(let result) = outcome, result["resultType"]?.stringValue == "input_required" else { return outcome }
         for request in result["inputRequests"]?.objectValue?.values.map({ $0 }) ?? [] {
             if let refusal = Self.missingCapability(request["method"]?.stringValue ?? "", call.clientCapabilities) {
@@ -103,18 +115,25 @@ struct InteractionBridge: Sendable {
     // MARK: handshake clients
 
     /// A modern backend's `input_required` is asked of the client over its session, and the request retried.
-    private func runForHandshakeClient(_ request: BackendRequest, call: ClientCall, send: Send) async -> Result<JSONValue, JSONRPC.Failure> {
+    private func runForHandshakeClient(_ request: BackendRequest, call: ClientCall, send: Send) async -> Result<
+        JSONValue, JSONRPC.Failure
+    > {
         var request = request
         for _ in 0..<Self.maximumRounds {
             let outcome = await send(request, call.observer)
-            guard case .success(let result) = outcome, result["resultType"]?.stringValue == "input_required" else { return outcome }
+            guard case .success(let result) = outcome, result["resultType"]?.stringValue == "input_required" else {
+                return outcome
+            }
             var responses: [String: JSONValue] = [:]
             for (key, question) in result["inputRequests"]?.objectValue ?? [:] {
                 let method = question["method"]?.stringValue ?? ""
+                if let refusal = Self.missingCapability(method, call.clientCapabilities) { return .failure(refusal) }
                 switch await call.observer.serverRequest(method: method, params: question["params"]) {
                 case .success(let answer): responses[key] = answer
                 case .failure(let failure):
-                    return .failure(.init(code: failure.code, message: "The backend needs the client to answer \(method): \(failure.message)"))
+                    return .failure(
+                        .init(code: failure.code, message: "The backend needs the client to answer \(method): \(failure.message)")
+                    )
                 }
             }
             request.params = Self.setting(request.params, "inputResponses", to: .object(responses))

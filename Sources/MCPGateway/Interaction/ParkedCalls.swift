@@ -22,7 +22,10 @@ actor ParkedCalls {
     static let lifetime: TimeInterval = 300
     static let maximum = 1000
 
-    func park(task: Task<Void, Never>, events: AsyncStream<CallEvent>, answer: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> Void, now: Date = Date()) -> String {
+    func park(
+        task: Task<Void, Never>, events: AsyncStream<CallEvent>,
+        answer: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> Void, now: Date = Date()
+    ) -> String {
         expire(now: now)
         if parked.count >= Self.maximum, let oldest = parked.min(by: { $0.value.expires < $1.value.expires }) {
             drop(oldest.key)

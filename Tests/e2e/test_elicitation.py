@@ -1,0 +1,122 @@
+"""A backend asks the user something mid-call (elicitation), across each pairing of client and backend eras."""
+
+from __future__ import annotations
+
+import anyio
+import httpx2
+import mcp_types as types
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from backend_fixtures import BackendProcess, fixture_args, write_backends_file
+from gateway import Gateway
+from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, modern_body, modern_headers, response_message
+from oauth_helpers import obtain_tokens
+
+# alpha speaks 2026-07-28 (input_required); delta only the handshake era (elicitation/create); gamma is stdio.
+BACKENDS = ["alpha", "delta", "gamma"]
+MODES = ["2026-07-28", "legacy"]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    work = tmp_path_factory.mktemp("elicitation")
+    processes = {"alpha": BackendProcess(work, "alpha"), "delta": BackendProcess(work, "delta", handshake_only=True)}
+    for process in processes.values():
+        process.start()
+    stdio = fixture_args("gamma", "stdio", handshake_only=True)
+    backends_file = write_backends_file(work / "backends.json", {
+        "alpha": {"url": processes["alpha"].url},
+        "delta": {"url": processes["delta"].url},
+        "gamma": {"command": stdio[0], "args": stdio[1:]},
+    })
+    gw = Gateway(work / "gateway", {"BACKENDS_FILE": str(backends_file)}, name="elicitation gateway")
+    gw.start()
+    try:
+        with httpx2.Client(timeout=30, trust_env=False) as http:
+            _, tokens = obtain_tokens(http, gw)
+        yield gw, tokens["access_token"]
+    finally:
+        gw.stop()
+        for process in processes.values():
+            process.stop()
+
+
+def call(setup, mode: str, tool: str, **client_kw):
+    gw, token = setup
+
+    async def main():
+        with anyio.fail_after(60):
+            async with httpx2.AsyncClient(headers=bearer(token), timeout=httpx2.Timeout(30), trust_env=False) as http:
+                async with Client(streamable_http_client(gw.mcp_url, http_client=http), mode=mode,
+                                  read_timeout_seconds=30, cache=None, **client_kw) as client:
+                    assert client.protocol_version == (MODERN if mode == "2026-07-28" else LATEST_HANDSHAKE)
+                    return await client.call_tool(tool, {})
+
+    return anyio.run(main)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_question_reaches_the_user_and_the_answer_the_backend(setup, mode, backend):
+    asked = []
+
+    async def on_elicit(context, params: types.ElicitRequestParams):
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"value": f"Ada-{backend}"})
+
+    result = call(setup, mode, f"{backend}__ask_name", elicitation_callback=on_elicit)
+    assert asked == ["What is your name?"], asked
+    assert not result.is_error, result
+    assert result.content[0].text == f"accept:Ada-{backend}", result.content[0].text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_declined_question_reaches_the_backend(setup, mode):
+    async def on_elicit(context, params):
+        return types.ElicitResult(action="decline")
+
+    result = call(setup, mode, "delta__ask_name", elicitation_callback=on_elicit)
+    assert result.content[0].text.startswith("decline"), result.content[0].text
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_client_without_the_capability_is_refused_cleanly(setup, mode, backend):
+    """No elicitation callback means no elicitation capability: an error, never a hang."""
+    try:
+        result = call(setup, mode, f"{backend}__ask_name")
+    except BaseException as raised:  # the SDK raises from inside its task group
+        error = _find_mcp_error(raised)
+        assert error is not None, raised
+        assert error.error.code == -32021 and "elicitation" in str(error).lower(), error
+        return
+    assert result.is_error, result
+    assert "elicitation" in result.content[0].text.lower(), result.content[0].text
+
+
+def test_a_forged_request_state_is_invalid_params(setup):
+    gw, token = setup
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    }
+    params = {"name": "delta__ask_name", "arguments": {}, "requestState": "gw1.AAAAforged",
+              "inputResponses": {"gateway": {"action": "accept", "content": {"value": "x"}}}}
+    with httpx2.Client(timeout=30, trust_env=False) as http:
+        r = http.post(gw.mcp_url, json=modern_body("tools/call", params, meta=meta),
+                      headers={**modern_headers(token, "tools/call"), "Mcp-Name": "delta__ask_name",
+                               "Accept": "application/json"})
+    error = response_message(r)["error"]
+    assert error["code"] == -32602 and "requestState" in error["message"], r.text
+
+
+def _find_mcp_error(raised: BaseException) -> MCPError | None:
+    if isinstance(raised, MCPError):
+        return raised
+    for inner in getattr(raised, "exceptions", ()):
+        if found := _find_mcp_error(inner):
+            return found
+    return None
