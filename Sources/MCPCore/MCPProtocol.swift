@@ -15,6 +15,7 @@ public enum MCPProtocol {
         public static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
         public static let clientInfo = "io.modelcontextprotocol/clientInfo"
         public static let serverInfo = "io.modelcontextprotocol/serverInfo"
+        public static let subscriptionID = "io.modelcontextprotocol/subscriptionId"
     }
 
     public enum Header {

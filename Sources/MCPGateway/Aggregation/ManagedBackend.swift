@@ -159,8 +159,10 @@ public actor ManagedBackend {
         _ = try await connected()
         if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
         let started = ContinuousClock.now
+        // A list change announced in the middle of a call counts as much as one announced on its own.
+        let spy = ListChangeSpy(inner: observer) { [weak self] notification in await self?.handle(notification) }
         do {
-            let result = try await backend.send(request, observer: observer)
+            let result = try await backend.send(request, observer: spy)
             lastLatency = .now - started
             lastChecked = Date()
             breaker.recordSuccess()
@@ -272,5 +274,20 @@ public actor ManagedBackend {
 
     func endSession(_ key: String) async {
         await backend.endSession(key)
+    }
+}
+
+/// Passes everything on, and reports list changes to the backend's manager as well.
+struct ListChangeSpy: BackendRequestObserver {
+    let inner: any BackendRequestObserver
+    let onListChange: @Sendable (BackendNotification) async -> Void
+
+    func notification(_ notification: BackendNotification) async {
+        if !CatalogKind.changed(by: notification.method).isEmpty { await onListChange(notification) }
+        await inner.notification(notification)
+    }
+
+    func serverRequest(method: String, params: JSONValue?) async -> Result<JSONValue, JSONRPC.Failure> {
+        await inner.serverRequest(method: method, params: params)
     }
 }

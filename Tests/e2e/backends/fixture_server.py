@@ -110,6 +110,17 @@ async def ask_name(ctx: Context) -> str | mcp_types.InputRequiredResult:
 
 
 @mcp.tool
+async def grow(name: str, ctx: Context) -> str:
+    """Adds a tool at run time and says that the tool list changed."""
+    def added() -> str:
+        return f"{name} ran"
+
+    mcp.add_tool(Tool.from_function(added, name=name, description="added at run time"))
+    await ctx.send_notification(mcp_types.ToolListChangedNotification())
+    return f"added {name}"
+
+
+@mcp.tool
 def crash() -> str:
     """Ends the backend process at once, mid-call."""
     os._exit(3)
