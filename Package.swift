@@ -120,6 +120,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MCPGatewayTests",
+            dependencies: [
+                "MCPGateway", "MCPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MCPBackendsTests",
+            dependencies: ["MCPBackends", "MCPCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayAppTests",
             dependencies: [
                 "GatewayApp", "OAuthServer", "MCPCore", "Storage",

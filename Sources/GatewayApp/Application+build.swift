@@ -41,20 +41,14 @@ public func buildApplication(
     let sessions = SessionRegistry()
     let bearer = BearerAuthenticator(configuration: oauth, grants: grants)
 
-    var httpConfiguration = HTTPClient.Configuration(
-        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: .init(idleTimeout: .seconds(60)))
-    httpConfiguration.httpVersion = .automatic
-    // A refused connection fails the call at once; the per-backend circuit breaker decides when to try again.
-    httpConfiguration.connectionPool.retryConnectionEstablishment = false
-    // Streams (event streams, slow calls) each hold a connection; the default of 8 per host would queue calls.
-    httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    // Only HTTP and SSE backends need an HTTP client; without one, nothing must be shut down.
+    let httpClient = backends.contains(where: \.needsHTTPClient) ? makeBackendHTTPClient() : nil
     let registry: BackendRegistry
     do {
         registry = try BackendFactory.makeRegistry(
             backends, settings: settings, httpClient: httpClient, environment: environment, logger: logger)
     } catch {
-        try? await httpClient.shutdown()
+        try? await httpClient?.shutdown()
         throw error
     }
     await registry.start()
@@ -113,4 +107,15 @@ private func loadPages(directory: String) async throws -> ConsentPages {
             "\(directory)/\(name).mustache is missing; point \(GatewaySettings.Name.templatesDirectory) at the templates folder")
     }
     return ConsentPages(library: library)
+}
+
+private func makeBackendHTTPClient() -> HTTPClient {
+    var configuration = HTTPClient.Configuration(
+        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: .init(idleTimeout: .seconds(60)))
+    configuration.httpVersion = .automatic
+    // A refused connection fails the call at once; the per-backend circuit breaker decides when to try again.
+    configuration.connectionPool.retryConnectionEstablishment = false
+    // Streams (event streams, slow calls) each hold a connection; the default of 8 per host would queue calls.
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }

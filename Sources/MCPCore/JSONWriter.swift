@@ -58,3 +58,37 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// Indented JSON with sorted keys, for people to read.
+    public var prettyPrinted: String {
+        var output = ""
+        writePretty(into: &output, indent: "")
+        return output
+    }
+
+    private func writePretty(into output: inout String, indent: String) {
+        let inner = indent + "  "
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            output += "[\n"
+            for (position, item) in items.enumerated() {
+                output += inner
+                item.writePretty(into: &output, indent: inner)
+                output += position < items.count - 1 ? ",\n" : "\n"
+            }
+            output += indent + "]"
+        case .object(let members) where !members.isEmpty:
+            output += "{\n"
+            let keys = members.keys.sorted()
+            for (position, key) in keys.enumerated() {
+                output += inner + JSONValue.string(key).serializedString + ": "
+                members[key]!.writePretty(into: &output, indent: inner)
+                output += position < keys.count - 1 ? ",\n" : "\n"
+            }
+            output += indent + "}"
+        default:
+            output += serializedString
+        }
+    }
+}

@@ -5,7 +5,7 @@ struct MCPGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp-gateway",
         abstract: "One OAuth-protected MCP endpoint in front of several MCP backends.",
-        subcommands: [ServeCommand.self, HashPasswordCommand.self],
+        subcommands: [ServeCommand.self, HashPasswordCommand.self, CheckConfigCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -5,10 +5,19 @@ import MCPBackends
 import MCPCore
 import MCPGateway
 
+extension BackendDefinition {
+    var needsHTTPClient: Bool {
+        switch transport {
+        case .streamableHTTP, .sse: enabled
+        case .stdio, .discord: false
+        }
+    }
+}
+
 /// Turns configured backends into running ones.
 enum BackendFactory {
     static func makeRegistry(
-        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: HTTPClient, environment: [String: String],
+        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: HTTPClient?, environment: [String: String],
         logger: Logger
     ) throws(SettingsError) -> BackendRegistry {
         let enabled = definitions.filter(\.enabled)
@@ -28,18 +37,20 @@ enum BackendFactory {
     }
 
     static func makeBackend(
-        _ definition: BackendDefinition, httpClient: HTTPClient, environment: [String: String], logger: Logger
+        _ definition: BackendDefinition, httpClient: HTTPClient?, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> any Backend {
-        switch definition.transport {
-        case .streamableHTTP(let url):
+        switch (definition.transport, httpClient) {
+        case (.streamableHTTP, nil), (.sse, nil):
+            preconditionFailure("HTTP backends are built with an HTTP client")
+        case (.streamableHTTP(let url), let httpClient?):
             return StreamableHTTPBackend(
                 name: definition.name, url: url, headers: definition.headers, client: httpClient,
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case .sse(let url):
+        case (.sse(let url), let httpClient?):
             return LegacySSEBackend(
                 name: definition.name, url: url, headers: definition.headers, client: httpClient,
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case .stdio(let command):
+        case (.stdio(let command), _):
             return StdioBackend(
                 name: definition.name,
                 launch: .init(
@@ -47,7 +58,7 @@ enum BackendFactory {
                     environment: childEnvironment(command.environment, gateway: environment),
                     workingDirectory: command.workingDirectory),
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case .discord:
+        case (.discord, _):
             throw SettingsError(
                 definition.source,
                 "backend \"\(definition.name)\": the built-in Discord backend is not part of this build yet; remove the entry")

@@ -1,0 +1,118 @@
+import Foundation
+import MCPCore
+import Testing
+
+@testable import GatewayApp
+
+@Suite struct BackendsFileTests {
+    func parse(_ text: String, environment: [String: String] = [:]) throws(BackendConfigurationError) -> [BackendDefinition] {
+        try BackendsFile.parse(Array(text.utf8), source: "backends.json", environment: environment)
+    }
+
+    func failure(_ text: String, environment: [String: String] = [:]) -> String {
+        do {
+            _ = try parse(text, environment: environment)
+            return "(parsed)"
+        } catch {
+            return error.settingsError.description
+        }
+    }
+
+    @Test func everyOptionIsRead() throws {
+        let definitions = try parse(
+            """
+            {"backends": {
+              "docs": {"url": "https://docs.example.com/mcp", "prefix": "d", "headers": {"Authorization": "Bearer ${DOCS_TOKEN}"},
+                       "timeout_seconds": 5, "tools": {"allow": ["search_*"], "deny": ["search_admin"]}},
+              "legacy": {"url": "http://127.0.0.1:8000/sse", "transport": "sse", "enabled": false},
+              "files": {"command": "npx", "args": ["-y", "server", "${ROOT:-/srv}"], "env": {"LEVEL": "debug"}, "cwd": "/tmp"}
+            }}
+            """, environment: ["DOCS_TOKEN": "t0k"])
+        #expect(definitions.map(\.name) == ["docs", "files", "legacy"])
+        let docs = definitions[0]
+        #expect(docs.prefix == "d" && docs.timeoutSeconds == 5 && docs.headers == ["Authorization": "Bearer t0k"])
+        #expect(docs.allowedTools == ["search_*"] && docs.deniedTools == ["search_admin"])
+        #expect(docs.transport == .streamableHTTP(url: "https://docs.example.com/mcp"))
+        #expect(definitions[2].transport == .sse(url: "http://127.0.0.1:8000/sse") && !definitions[2].enabled)
+        guard case .stdio(let command) = definitions[1].transport else {
+            Issue.record("not stdio")
+            return
+        }
+        #expect(command.arguments == ["-y", "server", "/srv"] && command.environment == ["LEVEL": "debug"])
+        #expect(command.workingDirectory == "/tmp" && definitions[1].prefix == "files")
+    }
+
+    @Test func aClaudeDesktopFileIsTakenAsItIs() throws {
+        let definitions = try parse(
+            """
+            {"mcpServers": {"My_Files": {"command": "npx", "args": ["x"], "autoApprove": []},
+                            "remote": {"type": "http", "url": "https://r.example.com/mcp"},
+                            "old": {"type": "sse", "url": "https://o.example.com/sse", "disabled": true}}}
+            """)
+        #expect(definitions.map(\.name) == ["my-files", "old", "remote"])
+        #expect(definitions[1].transport == .sse(url: "https://o.example.com/sse") && !definitions[1].enabled)
+    }
+
+    @Test(arguments: [
+        (#"{"backends": {"Docs": {"url": "https://x/mcp"}}}"#, #"backend "Docs""#),
+        (#"{"backends": {"d": {"url": "ftp://x"}}}"#, #"backend "d", field "url""#),
+        (#"{"backends": {"d": {"url": "https://x/mcp", "timout_seconds": 3}}}"#, #"field "timout_seconds""#),
+        (#"{"backends": {"d": {"url": "https://x/mcp", "timeout_seconds": 0}}}"#, #"field "timeout_seconds""#),
+        (#"{"backends": {"d": {"url": "${MISSING}"}}}"#, "${MISSING}"),
+        (#"{"backends": {"d": {"url": "https://x/mcp", "command": "npx"}}}"#, #"field "command""#),
+        (#"{"backends": {"d": {"command": "npx", "headers": {"A": "b"}}}}"#, #"field "headers""#),
+        (#"{"backends": {"d": {"url": "https://x/mcp", "transport": "websocket"}}}"#, #"field "transport""#),
+        (#"{"backends": {"d": {}}}"#, #"needs "url""#),
+        (#"{"backends": {"d": {"url": "https://x/mcp", "headers": {"Bad Header": "x"}}}}"#, #"field "headers""#),
+        (#"{"backends": [1]}"#, #"field "backends""#),
+        (#"{"servers": {}}"#, #"must have a "backends""#),
+        (#"{"backends": {"d": {"url": "https://x/mcp"},}}"#, "not valid JSON"),
+    ])
+    func mistakesNameTheFileTheBackendAndTheField(text: String, expected: String) {
+        let message = failure(text)
+        #expect(message.hasPrefix("backends.json: "), "\(message)")
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func environmentVariablesAddHTTPBackends() throws {
+        let definitions = try BackendConfiguration.environmentBackends([
+            "MCP_BACKEND_DOCS": "https://docs.example.com/mcp", "MCP_BACKEND_MY_TOOLS": "http://127.0.0.1:9000/mcp", "OTHER": "x",
+        ])
+        #expect(definitions.map(\.name) == ["docs", "my-tools"])
+        #expect(definitions[0].source == "MCP_BACKEND_DOCS")
+        #expect(throws: SettingsError.self) { try BackendConfiguration.environmentBackends(["MCP_BACKEND_X": "not a url"]) }
+    }
+
+    @Test func summariesMaskCredentials() throws {
+        let definitions = try parse(
+            #"{"backends": {"d": {"url": "https://u:pw@x.example.com/mcp?key=secret&x=1", "headers": {"Authorization": "Bearer t"}}, "s": {"command": "c", "env": {"TOKEN": "t"}}}}"#
+        )
+        let text = BackendSummary.describe(definitions).serializedString
+        #expect(!text.contains("secret") && !text.contains("Bearer t") && !text.contains(":pw@") && !text.contains("\"t\""))
+        #expect(text.contains("x.example.com"))
+    }
+
+    @Test func stdioChildrenGetOnlyBasicVariablesAndTheirOwn() {
+        let environment = BackendFactory.childEnvironment(
+            ["OWN": "1"], gateway: ["PATH": "/bin", "HOME": "/root", "OAUTH_PASSWORD": "pw", "DISCORD_BOT_TOKEN": "t"])
+        #expect(environment == ["PATH": "/bin", "HOME": "/root", "OWN": "1"])
+    }
+}
+
+@Suite struct EnvironmentExpansionTests {
+    @Test(arguments: [
+        ("plain", "plain"), ("${A}", "alpha"), ("x-${A}-y", "x-alpha-y"), ("${EMPTY:-fallback}", "fallback"),
+        ("${UNSET:-}", ""), ("$${A}", "${A}"), ("cost $5", "cost $5"), ("${A}${A}", "alphaalpha"),
+    ])
+    func expands(text: String, expected: String) throws {
+        #expect(try EnvironmentExpansion.expand(text, environment: ["A": "alpha", "EMPTY": ""]) == expected)
+    }
+
+    @Test func refusesUnsetAndMalformedReferences() {
+        #expect(throws: EnvironmentExpansion.Failure.undefined("NOPE")) {
+            try EnvironmentExpansion.expand("${NOPE}", environment: [:])
+        }
+        #expect(throws: EnvironmentExpansion.Failure.malformed) { try EnvironmentExpansion.expand("${OPEN", environment: [:]) }
+        #expect(throws: EnvironmentExpansion.Failure.malformed) { try EnvironmentExpansion.expand("${1X}", environment: [:]) }
+    }
+}

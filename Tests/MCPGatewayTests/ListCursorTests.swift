@@ -1,0 +1,97 @@
+import Foundation
+import MCPCore
+import Testing
+
+@testable import MCPGateway
+
+@Suite struct ListCursorTests {
+    let items: [JSONValue] = (0..<25).map { ["name": .string(String(format: "tool_%02d", $0))] }
+
+    func name(_ item: JSONValue) -> String { item["name"]?.stringValue ?? "" }
+
+    @Test func pagesCoverEverythingOnce() throws {
+        var seen: [String] = []
+        var cursor: JSONValue?
+        repeat {
+            let (page, next) = try ListCursor.page(items, key: name, cursor: cursor, size: 10)
+            seen += page.map(name)
+            cursor = next.map(JSONValue.string)
+        } while cursor != nil
+        #expect(seen == items.map(name))
+    }
+
+    @Test func aCursorStaysValidWhenItemsComeAndGo() throws {
+        let (_, next) = try ListCursor.page(items, key: name, cursor: nil, size: 10)
+        let shrunk = items.filter { name($0) != "tool_03" && name($0) != "tool_12" }
+        let (page, _) = try ListCursor.page(shrunk, key: name, cursor: next.map(JSONValue.string), size: 5)
+        #expect(page.map(name) == ["tool_10", "tool_11", "tool_13", "tool_14", "tool_15"])
+    }
+
+    @Test(arguments: ["", "garbage", "djE6", "bm90IG91cnM"])
+    func foreignCursorsAreInvalidParams(cursor: String) {
+        if ListCursor.decode(cursor) != nil { return }  // "djE6" is v1: with an empty name: a valid start
+        #expect(throws: JSONRPC.Failure.self) { try ListCursor.page(items, key: name, cursor: .string(cursor), size: 10) }
+    }
+
+    @Test func aNonStringCursorIsInvalidParams() {
+        #expect(throws: JSONRPC.Failure.self) { try ListCursor.page(items, key: name, cursor: 7, size: 10) }
+    }
+}
+
+@Suite struct CircuitBreakerTests {
+    @Test func opensAfterRepeatedFailuresAndLetsOneTrialThrough() {
+        var breaker = CircuitBreaker(failureThreshold: 3, initialCooldown: .seconds(2), maximumCooldown: .seconds(8))
+        let start = ContinuousClock.now
+        for _ in 0..<2 { breaker.recordFailure(now: start) }
+        #expect(breaker.decide(now: start) == .allow)
+        breaker.recordFailure(now: start)
+        #expect(breaker.isOpen)
+        #expect(breaker.decide(now: start + .seconds(1)) == .refuse(retryAfter: .seconds(1)))
+        #expect(breaker.decide(now: start + .seconds(2)) == .allow)
+        // Only one trial at a time while half-open.
+        if case .allow = breaker.decide(now: start + .seconds(2)) { Issue.record("a second trial was let through") }
+        breaker.recordFailure(now: start + .seconds(2))
+        #expect(breaker.decide(now: start + .seconds(5)) == .refuse(retryAfter: .seconds(1)))
+        #expect(breaker.decide(now: start + .seconds(6)) == .allow)
+        breaker.recordSuccess()
+        #expect(!breaker.isOpen && breaker.decide(now: start + .seconds(6)) == .allow)
+    }
+}
+
+@Suite struct RequestStateSealTests {
+    let seal = RequestStateSeal()
+
+    @Test func opensForTheSameCallerAndTargetOnly() {
+        let token = seal.seal(.backend("state-1"), principal: "grant-a", target: "tools/call:x")
+        #expect(seal.open(token, principal: "grant-a", target: "tools/call:x") == .backend("state-1"))
+        #expect(seal.open(token, principal: "grant-b", target: "tools/call:x") == nil)
+        #expect(seal.open(token, principal: "grant-a", target: "tools/call:y") == nil)
+        #expect(RequestStateSeal().open(token, principal: "grant-a", target: "tools/call:x") == nil)
+    }
+
+    @Test func expiresAndRejectsTampering() {
+        let now = Date()
+        let token = seal.seal(.parked("id"), principal: nil, target: "t", now: now)
+        #expect(seal.open(token, principal: nil, target: "t", now: now.addingTimeInterval(RequestStateSeal.lifetime + 1)) == nil)
+        var bytes = Array(token.utf8)
+        bytes[bytes.count / 2] = bytes[bytes.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(seal.open(String(decoding: bytes, as: UTF8.self), principal: nil, target: "t") == nil)
+        #expect(seal.open("round-1", principal: nil, target: "t") == nil)
+    }
+}
+
+@Suite struct ArgumentRedactionTests {
+    @Test func secretsAreRedactedAtAnyDepth() {
+        let text = ArgumentRedaction.redacted([
+            "query": "hello", "api_key": "k1", "nested": ["Password": "p", "list": [["accessToken": "t"]]],
+        ])
+        #expect(text.contains("hello"))
+        #expect(!text.contains("k1") && !text.contains("\"p\"") && !text.contains("\"t\""))
+        #expect(text.components(separatedBy: "[redacted]").count == 4)
+    }
+
+    @Test func longArgumentsAreCapped() {
+        let text = ArgumentRedaction.redacted(["blob": .string(String(repeating: "x", count: 10_000))])
+        #expect(text.utf8.count < 4200 && text.hasSuffix("…[truncated]"))
+    }
+}
