@@ -118,6 +118,14 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         if method == "subscriptions/listen" {
             return listen(id: id, params: params, request: request)
         }
+        if method == "tools/call", let name = params?["name"]?.stringValue,
+            let definition = await methods.registry.toolDefinition(name),
+            let mismatch = ParameterHeaders.check(
+                schema: definition["inputSchema"], arguments: params?["arguments"], headers: request.headers)
+        {
+            return MCPResponses.rpcError(
+                .init(code: MCPProtocol.ErrorCode.headerMismatch, message: mismatch, id: id), status: .badRequest)
+        }
         let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
         let call = ClientCall(
             era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID,

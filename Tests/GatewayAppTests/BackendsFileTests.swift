@@ -116,3 +116,15 @@ import Testing
         #expect(throws: EnvironmentExpansion.Failure.malformed) { try EnvironmentExpansion.expand("${1X}", environment: [:]) }
     }
 }
+
+@Suite struct ShippedExampleTests {
+    @Test func backendsExampleParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let bytes = try Array(Data(contentsOf: root.appendingPathComponent("backends.example.json")))
+        let definitions = try BackendsFile.parse(bytes, source: "backends.example.json", environment: ["DOCS_MCP_TOKEN": "t"])
+        #expect(definitions.map(\.name) == ["docs", "files", "legacy-wiki", "notes"])
+        #expect(definitions.map(\.transportName) == ["streamable-http", "stdio", "sse", "stdio"])
+        #expect(definitions.first { $0.name == "notes" }?.enabled == false)
+    }
+}

@@ -274,3 +274,28 @@ def test_every_call_is_audited_with_secrets_redacted(fleet):
     row = next(r for r in rows if "audit me" in r[4])
     assert row[0] and row[3] in ("ok", "tool_error")
     assert "hunter2" not in row[4] and "[redacted]" in row[4]
+
+
+@pytest.mark.parametrize("header,expected", [
+    (None, -32020),            # argument present, header missing
+    ("Paris", -32020),         # header disagrees with the body
+    ("Zürich", None),          # plain non-ASCII is not a valid header value: sent encoded below
+])
+def test_mcp_param_headers_must_match_the_arguments(fleet, header, expected):
+    import base64
+
+    fleet.run("2026-07-28", all_tools)  # the gateway knows the tool's x-mcp-header annotation from its list
+    params = {"name": "alpha__region_echo", "arguments": {"city": "Oslo", "region": "Zürich"}}
+    headers = {**modern_headers(fleet.token, "tools/call"), "Mcp-Name": "alpha__region_echo", "Accept": "application/json"}
+    if header == "Zürich":
+        headers["Mcp-Param-Region"] = "=?base64?" + base64.b64encode(header.encode()).decode() + "?="
+    elif header is not None:
+        headers["Mcp-Param-Region"] = header
+    with httpx2.Client(timeout=30, trust_env=False) as http:
+        r = http.post(fleet.gw.mcp_url, json=modern_body("tools/call", params), headers=headers)
+    message = response_message(r)
+    if expected is None:
+        assert message["result"]["content"][0]["text"] == "Oslo@Zürich", r.text
+    else:
+        assert r.status_code == 400 and message["error"]["code"] == expected, r.text
+        assert "Mcp-Param-Region" in message["error"]["message"]
