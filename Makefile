@@ -24,11 +24,14 @@ test-swift: build
 test-e2e: venv
 	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
 
-# Ratios of what authentication and the MCP envelope cost, on a release build (wrk drives the load).
+# Ratios of what authentication, the MCP envelope and aggregation cost, on a release build (wrk drives
+# the load; nginx stands in for an instant backend).
 bench: system-deps venv
 	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
+	@command -v nginx >/dev/null || scripts/install-system-deps.sh nginx
 	$(SWIFT) build -c release --product mcp-gateway
 	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
+	$(VENV)/bin/python bench/aggregation_bench.py --bin .build/release/mcp-gateway
 
 # System packages the build needs (the SQLite headers); installs them only when missing.
 system-deps:

@@ -57,7 +57,7 @@ def run_wrk(url: str, seconds: int, connections: int, method: str = "GET", body:
     if headers:
         env["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in headers.items())
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script.name, url],
+        ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script.name, url],
         env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     os.unlink(script.name)
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)

@@ -57,6 +57,13 @@ struct InteractionBridge: Sendable {
                 return await next(from: entry.events, task: entry.task, call: call, target: target)
             }
         }
+        if !Self.canAnswerQuestions(call.clientCapabilities) {
+            // Nothing could be asked of this client, so nothing can park: the call runs in this task.
+            let observer = ParkingObserver(
+                events: AsyncStream<CallEvent>.makeStream().continuation, relay: call.observer,
+                clientCapabilities: call.clientCapabilities)
+            return wrapBackendInputRequest(await send(request, observer), call: call, target: target)
+        }
         let (events, continuation) = AsyncStream<CallEvent>.makeStream()
         let observer = ParkingObserver(events: continuation, relay: call.observer, clientCapabilities: call.clientCapabilities)
         let work = Task {
@@ -143,6 +150,11 @@ struct InteractionBridge: Sendable {
     }
 
     // MARK: helpers
+
+    /// Whether the client declared any capability a backend's question needs.
+    static func canAnswerQuestions(_ capabilities: JSONValue) -> Bool {
+        ["elicitation", "sampling", "roots"].contains { capabilities[$0] != nil }
+    }
 
     static func missingCapability(_ method: String, _ capabilities: JSONValue) -> JSONRPC.Failure? {
         guard let capability = ClientStreamObserver.requiredCapability(method) else {
