@@ -21,12 +21,19 @@ public struct GatewayMethods: Sendable {
         "server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read",
     ]
 
-    /// Lists change whenever a backend comes or goes, and the gateway says so; the capability is always there.
-    var capabilities: JSONValue {
-        [
-            "tools": ["listChanged": true], "prompts": ["listChanged": true],
-            "resources": ["listChanged": true, "subscribe": false], "completions": [:],
-        ]
+    /// The union of what the backends offer (tools always). Lists change whenever a backend comes or goes,
+    /// and the gateway says so, so `listChanged` is always true.
+    func capabilities() async -> JSONValue {
+        var offered: Set<String> = ["tools"]
+        for backend in registry.backends {
+            guard let description = await backend.description else { continue }
+            for key in ["prompts", "resources", "completions"] where description.capabilities[key] != nil { offered.insert(key) }
+        }
+        var capabilities: [String: JSONValue] = ["tools": ["listChanged": true]]
+        if offered.contains("prompts") { capabilities["prompts"] = ["listChanged": true] }
+        if offered.contains("resources") { capabilities["resources"] = ["listChanged": true, "subscribe": false] }
+        if offered.contains("completions") { capabilities["completions"] = [:] }
+        return .object(capabilities)
     }
 
     var instructions: String {
@@ -41,7 +48,7 @@ public struct GatewayMethods: Sendable {
     public func answer(method: String, params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
         switch (method, call.era) {
         case ("server/discover", .modern):
-            return .success(discoverResult)
+            return .success(await discoverResult())
         case ("ping", .handshake), ("logging/setLevel", .handshake):
             return .success([:])
         case ("tools/list", _):
@@ -65,18 +72,18 @@ public struct GatewayMethods: Sendable {
         }
     }
 
-    var discoverResult: JSONValue {
+    func discoverResult() async -> JSONValue {
         [
             "supportedVersions": .array(MCPProtocol.supportedVersions.map(JSONValue.string)),
-            "capabilities": capabilities,
+            "capabilities": await capabilities(),
             "instructions": .string(instructions),
         ]
     }
 
-    func initializeResult(version: String) -> JSONValue {
+    func initializeResult(version: String) async -> JSONValue {
         [
             "protocolVersion": .string(version),
-            "capabilities": capabilities,
+            "capabilities": await capabilities(),
             "serverInfo": identity.serverInfo,
             "instructions": .string(instructions),
         ]

@@ -227,7 +227,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             principal: context.principal, protocolVersion: version, clientCapabilities: capabilities)
         context.logger.info("mcp session opened", metadata: ["protocol_version": "\(version)"])
         return MCPResponses.message(
-            JSONRPC.result(id: id, methods.initializeResult(version: version)),
+            JSONRPC.result(id: id, await methods.initializeResult(version: version)),
             streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
     }
 

@@ -212,3 +212,43 @@ def test_a_cancelled_call_stops_the_backend_work(setup_factory, tmp_path, mode, 
     setup.run(body)
     marker = markers / f"{tag}.marker"
     assert wait_until(lambda: marker.exists() and marker.read_text(), 10, "the backend recorded the end of its work") == "cancelled"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_restarted_handshake_backend_gets_new_sessions(setup_factory, tmp_path, mode):
+    """The restarted backend has forgotten every session: the gateway initializes again (404 → initialize)."""
+    delta = BackendProcess(tmp_path, "delta", handshake_only=True)
+    setup = setup_factory(backends={"delta": delta})
+
+    async def two_calls_around_a_restart(client):
+        first = await client.call_tool("delta__echo", {"text": "before"})
+        delta.stop()
+        delta.start()
+        second = await client.call_tool("delta__echo", {"text": "after"})
+        return first, second
+
+    first, second = setup.run(two_calls_around_a_restart, mode=mode)
+    assert first.content[0].text == "delta: before"
+    assert not second.is_error and second.content[0].text == "delta: after", second
+    assert setup.status()["delta"]["era"] == "handshake"
+
+
+def test_stdio_children_stop_with_the_gateway(setup_factory, tmp_path):
+    import re
+
+    command = fixture_args("gamma", "stdio")
+    setup = setup_factory(backends={}, extra_entries={"gamma": {"command": command[0], "args": command[1:]}})
+    wait_until(lambda: setup.status()["gamma"]["state"] == "up", 30, "gamma up")
+    pids = [int(p) for p in re.findall(r"backend=gamma pid=(\d+)", setup.gw.stderr())]
+    assert pids, setup.gw.stderr()
+    assert setup.gw.stop() == 0
+    for pid in pids:
+        assert wait_until(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or _is_zombie(pid), 10, f"child {pid} gone")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] == "Z"
+    except OSError:
+        return True
