@@ -45,6 +45,25 @@ struct ChannelNegotiation {
         }
     }
 
+    /// Connects over a fresh channel: `server/discover`, else `initialize` on another fresh channel, because a
+    /// server may fix a channel's era with its first request. A backend known to be handshake-era skips the first try.
+    static func connect(
+        knownEra: ProtocolEra?, clientInfo: JSONValue, notifications: @escaping @Sendable (BackendNotification) -> Void,
+        open: @Sendable () async throws -> ChannelPeer, close: @Sendable () async -> Void
+    ) async throws -> BackendDescription {
+        if knownEra?.isModern != false {
+            let peer = try await open()
+            await peer.setNotificationHandler(notifications)
+            if let modern = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).discover() {
+                return modern
+            }
+            await close()
+        }
+        let peer = try await open()
+        await peer.setNotificationHandler(notifications)
+        return try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).initialize()
+    }
+
     /// Sends a client request in the negotiated era, within its timeout.
     static func send(
         _ request: BackendRequest, era: ProtocolEra, clientInfo: JSONValue, peer: ChannelPeer,

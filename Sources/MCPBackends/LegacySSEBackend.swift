@@ -43,7 +43,14 @@ public actor LegacySSEBackend: Backend {
         }
         disconnect()
         do {
-            let description = try await negotiate(notifications: notifications)
+            let description = try await ChannelNegotiation.connect(
+                knownEra: knownEra, clientInfo: clientInfo, notifications: notifications,
+                open: {
+                    let peer = try await self.openStream()
+                    await self.adopt(peer)
+                    return peer
+                },
+                close: { await self.disconnect() })
             self.description = description
             knownEra = description.era
             return description
@@ -69,22 +76,8 @@ public actor LegacySSEBackend: Backend {
         disconnect()
     }
 
-    /// `server/discover` on a new stream, else `initialize` on another: a server may fix a stream's era with its
-    /// first request. A backend known to be handshake-era skips the first try.
-    private func negotiate(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
-        if knownEra?.isModern != false {
-            let peer = try await openStream()
-            self.peer = peer
-            await peer.setNotificationHandler(notifications)
-            if let modern = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).discover() {
-                return modern
-            }
-            disconnect()
-        }
-        let peer = try await openStream()
+    private func adopt(_ peer: ChannelPeer) {
         self.peer = peer
-        await peer.setNotificationHandler(notifications)
-        return try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).initialize()
     }
 
     private func disconnect() {

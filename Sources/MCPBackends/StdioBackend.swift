@@ -63,7 +63,9 @@ public actor StdioBackend: Backend {
         }
         stopProcess()
         do {
-            let description = try await negotiate(notifications: notifications)
+            let description = try await ChannelNegotiation.connect(
+                knownEra: knownEra, clientInfo: clientInfo, notifications: notifications,
+                open: { await self.startProcess() }, close: { await self.stopProcess() })
             self.description = description
             knownEra = description.era
             return description
@@ -89,22 +91,6 @@ public actor StdioBackend: Backend {
         let running = process
         stopProcess()
         await running?.value
-    }
-
-    /// `server/discover` on a fresh child, else `initialize` on another fresh one: a server may fix the era of its
-    /// stdio with the first request. A backend known to be handshake-era skips the first try.
-    private func negotiate(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
-        if knownEra?.isModern != false {
-            let peer = startProcess()
-            await peer.setNotificationHandler(notifications)
-            if let modern = try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).discover() {
-                return modern
-            }
-            stopProcess()
-        }
-        let peer = startProcess()
-        await peer.setNotificationHandler(notifications)
-        return try await ChannelNegotiation(peer: peer, clientInfo: clientInfo, timeout: .seconds(30)).initialize()
     }
 
     private func stopProcess() {

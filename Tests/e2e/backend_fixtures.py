@@ -8,9 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from gateway import _die_with_parent, free_port
+import httpx2
+
+from gateway import Gateway, _die_with_parent, free_port
+from oauth_helpers import obtain_tokens
 
 BACKENDS_DIR = Path(__file__).resolve().parent / "backends"
 FIXTURE = BACKENDS_DIR / "fixture_server.py"
@@ -85,3 +90,27 @@ class BackendProcess:
 def write_backends_file(path: Path, backends: dict[str, dict]) -> Path:
     path.write_text(json.dumps({"backends": backends}, indent=2))
     return path
+
+
+@contextmanager
+def gateway_in_front(work: Path, processes: dict[str, BackendProcess], entries: dict[str, dict] | None = None,
+                     name: str = "gateway", overrides: dict[str, str] | None = None) -> Iterator[tuple[Gateway, str]]:
+    """Starts the backends and a gateway in front of them (the network backends by their URLs, plus `entries`);
+    yields the gateway and an access token from the real OAuth flow; stops everything afterwards."""
+    gw = None
+    try:
+        for process in processes.values():
+            process.start()
+        backends = {n: {"url": p.url, **({"transport": "sse"} if p.transport == "sse" else {})} for n, p in processes.items()}
+        backends.update(entries or {})
+        backends_file = write_backends_file(work / "backends.json", backends)
+        gw = Gateway(work / "gateway", {"BACKENDS_FILE": str(backends_file), **(overrides or {})}, name=name)
+        gw.start()
+        with httpx2.Client(timeout=30, trust_env=False) as http:
+            _, tokens = obtain_tokens(http, gw)
+        yield gw, tokens["access_token"]
+    finally:
+        if gw is not None:
+            gw.stop()
+        for process in processes.values():
+            process.stop()

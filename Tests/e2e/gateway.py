@@ -88,7 +88,8 @@ class Gateway:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.env = base_env(self.port, workdir, overrides)
-        self.cwd = cwd or REPO_ROOT
+        # Its own folder, so no .env or backends.json of the repository's working copy leaks into a test.
+        self.cwd = cwd or workdir
         self.name = name
         self.args = list(args or [])
         self.proc: subprocess.Popen[bytes] | None = None

@@ -10,10 +10,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from backend_fixtures import BackendProcess, fixture_args, write_backends_file
-from gateway import Gateway
+from backend_fixtures import BackendProcess, fixture_args, gateway_in_front
 from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, modern_body, modern_headers, response_message
-from oauth_helpers import obtain_tokens
 
 # alpha speaks 2026-07-28 (input_required); delta only the handshake era (elicitation/create); gamma is stdio.
 BACKENDS = ["alpha", "delta", "gamma"]
@@ -23,25 +21,11 @@ MODES = ["2026-07-28", "legacy"]
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     work = tmp_path_factory.mktemp("elicitation")
-    processes = {"alpha": BackendProcess(work, "alpha"), "delta": BackendProcess(work, "delta", handshake_only=True)}
-    for process in processes.values():
-        process.start()
     stdio = fixture_args("gamma", "stdio", handshake_only=True)
-    backends_file = write_backends_file(work / "backends.json", {
-        "alpha": {"url": processes["alpha"].url},
-        "delta": {"url": processes["delta"].url},
-        "gamma": {"command": stdio[0], "args": stdio[1:]},
-    })
-    gw = Gateway(work / "gateway", {"BACKENDS_FILE": str(backends_file)}, name="elicitation gateway")
-    gw.start()
-    try:
-        with httpx2.Client(timeout=30, trust_env=False) as http:
-            _, tokens = obtain_tokens(http, gw)
-        yield gw, tokens["access_token"]
-    finally:
-        gw.stop()
-        for process in processes.values():
-            process.stop()
+    processes = {"alpha": BackendProcess(work, "alpha"), "delta": BackendProcess(work, "delta", handshake_only=True)}
+    with gateway_in_front(work, processes, {"gamma": {"command": stdio[0], "args": stdio[1:]}},
+                          name="elicitation gateway") as setup:
+        yield setup
 
 
 def call(setup, mode: str, tool: str, **client_kw):

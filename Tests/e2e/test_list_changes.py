@@ -10,29 +10,16 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from backend_fixtures import BackendProcess, write_backends_file
-from gateway import Gateway
+from backend_fixtures import BackendProcess, gateway_in_front
 from mcp_helpers import bearer, modern_body, modern_headers
-from oauth_helpers import obtain_tokens
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     work = tmp_path_factory.mktemp("listchanges")
     processes = {"alpha": BackendProcess(work, "alpha"), "delta": BackendProcess(work, "delta", handshake_only=True)}
-    for process in processes.values():
-        process.start()
-    backends_file = write_backends_file(work / "backends.json", {n: {"url": p.url} for n, p in processes.items()})
-    gw = Gateway(work / "gateway", {"BACKENDS_FILE": str(backends_file)}, name="list-changes gateway")
-    gw.start()
-    try:
-        with httpx2.Client(timeout=30, trust_env=False) as http:
-            _, tokens = obtain_tokens(http, gw)
-        yield gw, tokens["access_token"]
-    finally:
-        gw.stop()
-        for process in processes.values():
-            process.stop()
+    with gateway_in_front(work, processes, name="list-changes gateway") as setup:
+        yield setup
 
 
 def client(setup, http, mode, **kw) -> Client:

@@ -150,3 +150,51 @@ def test_environment_wins_over_dotenv(http, start_gateway, tmp_path):
     gw = start_gateway(cwd=cwd)  # OAUTH_PASSWORD set in the environment
     client = register(http, gw, [WEB_REDIRECT])
     approve(http, gw, authorization(gw, client["client_id"], WEB_REDIRECT), password=PASSWORD)
+
+
+def test_backends_json_in_the_working_directory_is_read(start_gateway, tmp_path, http):
+    """Without BACKENDS_FILE, ./backends.json is the default, when present."""
+    cwd = tmp_path / "cwd-backends"
+    cwd.mkdir()
+    (cwd / "backends.json").write_text('{"backends": {"here": {"url": "http://127.0.0.1:9/mcp"}}}')
+    gw = start_gateway(cwd=cwd)
+    from oauth_helpers import obtain_tokens
+
+    _, tokens = obtain_tokens(http, gw)
+    status = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert [b["name"] for b in status["backends"]] == ["here"]
+
+
+@pytest.mark.parametrize("content,expected", [
+    ('{"backends": {"Bad Name": {"url": "http://x/mcp"}}}', 'backend "Bad Name"'),
+    ('{"backends": {"ok": {"url": "http://x/mcp", "timout_seconds": 3}}}', 'field "timout_seconds"'),
+    ('{"backends": {"ok": {"url": "${UNSET_FOR_TEST}"}}}', "${UNSET_FOR_TEST}"),
+    ("not json", "not valid JSON"),
+])
+def test_a_bad_backends_file_refuses_to_start_naming_file_backend_and_field(start_gateway, tmp_path, content, expected):
+    path = tmp_path / "bad-backends.json"
+    path.write_text(content)
+    gw = start_gateway({"BACKENDS_FILE": str(path)}, wait=False)
+    assert gw.proc.wait(timeout=30) == 78
+    assert str(path) in gw.stderr() and expected in gw.stderr(), gw.stderr()
+
+
+def test_a_missing_backends_file_refuses_to_start(start_gateway, tmp_path):
+    gw = start_gateway({"BACKENDS_FILE": str(tmp_path / "nope.json")}, wait=False)
+    assert gw.proc.wait(timeout=30) == 78
+    assert "BACKENDS_FILE" in gw.stderr(), gw.stderr()
+
+
+def test_check_config_masks_secrets(tmp_path):
+    import subprocess
+
+    from gateway import binary_path
+
+    (tmp_path / "backends.json").write_text(
+        '{"mcpServers": {"remote": {"type": "http", "url": "https://h.example.com/mcp?key=topsecret", '
+        '"headers": {"Authorization": "Bearer hunter2"}}}}')
+    out = subprocess.run([str(binary_path()), "check-config"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                         env={"PATH": "/usr/bin:/bin", "MCP_BACKEND_DOCS": "http://127.0.0.1:9/mcp"})
+    assert out.returncode == 0, out.stderr
+    assert "topsecret" not in out.stdout and "hunter2" not in out.stdout
+    assert '"name": "remote"' in out.stdout and '"name": "docs"' in out.stdout
