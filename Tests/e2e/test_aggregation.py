@@ -299,3 +299,23 @@ def test_mcp_param_headers_must_match_the_arguments(fleet, header, expected):
     else:
         assert r.status_code == 400 and message["error"]["code"] == expected, r.text
         assert "Mcp-Param-Region" in message["error"]["message"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_completions_reach_the_backend_of_the_prompt_or_template(fleet, mode):
+    import mcp_types as types
+
+    async def body(client):
+        prompt = await client.complete(types.PromptReference(type="ref/prompt", name="beta__greet"),
+                                       {"name": "person", "value": "A"})
+        template = await client.complete(
+            types.ResourceTemplateReference(type="ref/resource", uri="gamma+res://gamma/items/{item}"),
+            {"name": "item", "value": ""})
+        unknown = await client.complete(types.PromptReference(type="ref/prompt", name="nobody__greet"),
+                                        {"name": "person", "value": ""})
+        return prompt, template, unknown
+
+    prompt, template, unknown = fleet.run(mode, body)
+    assert prompt.completion.values == ["beta-Ada", "beta-Alan"]
+    assert template.completion.values == ["gamma-0", "gamma-1", "gamma-2"]
+    assert unknown.completion.values == []

@@ -72,7 +72,14 @@ public actor ManagedBackend {
     /// The backend's description, connecting first when needed. Refused fast while the circuit is open.
     func connected() async throws -> BackendDescription {
         if let description { return description }
-        if let connecting { return try await connecting.value }
+        if let connecting {
+            // A waiter that is cancelled (shutdown, a departed client) cancels the attempt; the next request starts another.
+            return try await withTaskCancellationHandler {
+                try await connecting.value
+            } onCancel: {
+                connecting.cancel()
+            }
+        }
         if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
         attempted = true
         let backend = self.backend
@@ -91,7 +98,11 @@ public actor ManagedBackend {
         connecting = task
         let started = ContinuousClock.now
         do {
-            let description = try await task.value
+            let description = try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
             connecting = nil
             self.description = description
             lastLatency = .now - started

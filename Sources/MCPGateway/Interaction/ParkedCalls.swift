@@ -32,6 +32,11 @@ actor ParkedCalls {
         }
         let id = UUID().uuidString.lowercased()
         parked[id] = Parked(task: task, events: events, answer: answer, expires: now.addingTimeInterval(Self.lifetime))
+        // A client that never retries must not hold the backend call (and its connection) for longer.
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(Self.lifetime))
+            await self?.expire()
+        }
         return id
     }
 

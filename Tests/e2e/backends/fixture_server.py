@@ -165,6 +165,16 @@ def greet(person: str) -> str:
     return f"Hello {person}, from {args.name}"
 
 
+@mcp.completion
+def complete(reference, argument, context):
+    """Candidates that name the backend, so a test can tell which backend answered."""
+    if isinstance(reference, mcp_types.PromptReference) and argument.name == "person":
+        return [f"{args.name}-{n}" for n in ("Ada", "Alan") if n.startswith(argument.value)]
+    if isinstance(reference, mcp_types.ResourceTemplateReference) and argument.name == "item":
+        return [f"{args.name}-{i}" for i in range(3)]
+    return None
+
+
 if args.handshake_only:
     # FastMCP answers both eras; this backend must not: modern requests are refused as an older server would.
     from mcp.server.context import CallNext, ServerRequestContext
