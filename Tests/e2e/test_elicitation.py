@@ -104,3 +104,27 @@ def _find_mcp_error(raised: BaseException) -> MCPError | None:
         if found := _find_mcp_error(inner):
             return found
     return None
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sampling_is_relayed_like_elicitation(setup, mode, backend):
+    prompts = []
+
+    async def on_sample(context, params: types.CreateMessageRequestParams):
+        prompts.append(params.messages[0].content.text)
+        return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text="short"),
+                                         model="test-model", stop_reason="endTurn")
+
+    gw, token = setup
+
+    async def main():
+        with anyio.fail_after(60):
+            async with httpx2.AsyncClient(headers=bearer(token), timeout=httpx2.Timeout(30), trust_env=False) as http:
+                async with Client(streamable_http_client(gw.mcp_url, http_client=http), mode=mode,
+                                  read_timeout_seconds=30, cache=None, sampling_callback=on_sample) as client:
+                    return await client.call_tool(f"{backend}__summarize", {"text": "a long text"})
+
+    result = anyio.run(main)
+    assert prompts == ["Summarize: a long text"], prompts
+    assert not result.is_error and result.content[0].text == "sampled: short", result

@@ -127,6 +127,22 @@ def crash() -> str:
 
 
 @mcp.tool
+async def summarize(text: str, ctx: Context) -> str | mcp_types.InputRequiredResult:
+    """Asks the client's model for a summary (sampling), in either era."""
+    if not is_modern(ctx):
+        message = mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text=f"Summarize: {text}"))
+        reply = await ctx.session.create_message([message], max_tokens=50, related_request_id=ctx.request_id)
+        return f"sampled: {reply.content.text}"
+    answers = ctx.input_responses
+    if not answers:
+        return mcp_types.InputRequiredResult(input_requests={"s": mcp_types.CreateMessageRequest(
+            params=mcp_types.CreateMessageRequestParams(
+                messages=[mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text=f"Summarize: {text}"))],
+                max_tokens=50))})
+    return f"sampled: {answers['s'].content.text}"
+
+
+@mcp.tool
 def headers() -> str:
     """The HTTP headers this backend received with the call (JSON)."""
     return json.dumps(get_http_headers(include_all=True))
