@@ -146,9 +146,8 @@ public struct GatewayMethods: Sendable {
             auditOutcome = .failed(failure.message)
         }
         auditor?.record(
-            .init(
-                call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome,
-                arguments: params?["arguments"]))
+            .init(call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome),
+            arguments: params?["arguments"] ?? [:])
         return outcome
     }
 

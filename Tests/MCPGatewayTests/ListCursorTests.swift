@@ -95,3 +95,36 @@ import Testing
         #expect(text.utf8.count < 4200 && text.hasSuffix("…[truncated]"))
     }
 }
+
+actor MemorySink: AuditSink {
+    var events: [AuditEvent] = []
+    var failuresLeft = 0
+    func failNext(_ count: Int) { failuresLeft = count }
+    func append(_ batch: [AuditEvent]) async throws {
+        if failuresLeft > 0 {
+            failuresLeft -= 1
+            throw CancellationError()
+        }
+        events += batch
+    }
+}
+
+@Suite struct AuditRecorderTests {
+    func event(_ tool: String) -> AuditEvent {
+        AuditEvent(time: Date(), clientID: "c", backend: "b", tool: tool, durationMilliseconds: 1, outcome: .ok, arguments: "")
+    }
+
+    @Test func argumentsAreRedactedWhenWrittenAndFailedWritesAreRetried() async throws {
+        let sink = MemorySink()
+        let recorder = AuditRecorder(sink: sink, logger: .init(label: "test"))
+        recorder.record(event("one"), arguments: ["query": "q", "token": "t0k"])
+        await sink.failNext(1)
+        await recorder.flush()
+        #expect(await sink.events.isEmpty)
+        recorder.record(event("two"))
+        await recorder.flush()
+        let written = await sink.events
+        #expect(written.map(\.tool) == ["one", "two"])
+        #expect(written[0].arguments.contains("[redacted]") && !written[0].arguments.contains("t0k"))
+    }
+}

@@ -46,14 +46,14 @@ public struct AuditEvent: Sendable, Equatable {
         self.arguments = arguments
     }
 
-    init(
-        call: ClientCall, backend: String, tool: String, started: ContinuousClock.Instant, outcome: Outcome, arguments: JSONValue?
-    ) {
+    /// An event whose arguments are redacted and written out later, off the request path (`arguments` stays empty
+    /// until then; the recorder fills it in).
+    init(call: ClientCall, backend: String, tool: String, started: ContinuousClock.Instant, outcome: Outcome) {
         let elapsed = ContinuousClock.now - started
         self.init(
             time: Date(), clientID: call.clientID, backend: backend, tool: tool,
             durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-            outcome: outcome, arguments: ArgumentRedaction.redacted(arguments ?? [:]))
+            outcome: outcome, arguments: "")
     }
 }
 
@@ -81,8 +81,7 @@ public enum ArgumentRedaction {
         case .object(let members):
             var result: [String: JSONValue] = [:]
             for (key, member) in members {
-                let normalized = key.lowercased().replacingOccurrences(of: "-", with: "_")
-                result[key] = secretKeyFragments.contains { normalized.contains($0) } ? redactedMarker : redact(member)
+                result[key] = isSecretKey(key) ? redactedMarker : redact(member)
             }
             return .object(result)
         case .array(let items):
@@ -91,4 +90,23 @@ public enum ArgumentRedaction {
             return value
         }
     }
+
+    /// Case-insensitive, with `-` read as `_`; on bytes, since this runs for every key of every call.
+    static func isSecretKey(_ key: String) -> Bool {
+        let normalized = key.utf8.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+            case UInt8(ascii: "-"): UInt8(ascii: "_")
+            default: byte
+            }
+        }
+        return secretKeyFragmentBytes.contains { fragment in
+            guard normalized.count >= fragment.count else { return false }
+            return (0...(normalized.count - fragment.count)).contains { start in
+                normalized[start..<start + fragment.count].elementsEqual(fragment)
+            }
+        }
+    }
+
+    static let secretKeyFragmentBytes = secretKeyFragments.map { Array($0.utf8) }
 }

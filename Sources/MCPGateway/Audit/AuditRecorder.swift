@@ -6,7 +6,8 @@ import Synchronization
 public final class AuditRecorder: Sendable {
     let sink: any AuditSink
     let logger: Logger
-    private let buffer = Mutex<[AuditEvent]>([])
+    /// Events with their arguments still raw: redacting and writing them out is the flush's work, not the request's.
+    private let buffer = Mutex<[(AuditEvent, JSONValue?)]>([])
     private let wakeUp: AsyncStream<Void>.Continuation
     private let wakeUps: AsyncStream<Void>
     static let batchSize = 100
@@ -19,10 +20,10 @@ public final class AuditRecorder: Sendable {
         (wakeUps, wakeUp) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues an event; never waits on the database.
-    public func record(_ event: AuditEvent) {
+    /// Queues an event; never waits on the database. `arguments`, when given, replace the event's once redacted.
+    public func record(_ event: AuditEvent, arguments: JSONValue? = nil) {
         let count = buffer.withLock { events in
-            events.append(event)
+            events.append((event, arguments))
             if events.count > Self.maximumBuffered { events.removeFirst(events.count - Self.maximumBuffered) }
             return events.count
         }
@@ -52,17 +53,22 @@ public final class AuditRecorder: Sendable {
     /// Writes everything buffered now.
     public func flush() async {
         while true {
-            let batch = buffer.withLock { events -> [AuditEvent] in
+            let pending = buffer.withLock { events -> [(AuditEvent, JSONValue?)] in
                 let batch = Array(events.prefix(Self.batchSize * 10))
                 events.removeFirst(batch.count)
                 return batch
             }
-            guard !batch.isEmpty else { return }
+            guard !pending.isEmpty else { return }
+            let batch = pending.map { event, arguments in
+                var event = event
+                if let arguments { event.arguments = ArgumentRedaction.redacted(arguments) }
+                return event
+            }
             do {
                 try await sink.append(batch)
             } catch {
                 logger.error("audit write failed; keeping \(batch.count) events for the next try: \(error)")
-                buffer.withLock { $0.insert(contentsOf: batch, at: 0) }
+                buffer.withLock { $0.insert(contentsOf: batch.map { ($0, nil) }, at: 0) }
                 return
             }
         }
