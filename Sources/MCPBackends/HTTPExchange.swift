@@ -64,8 +64,7 @@ struct HTTPExchange {
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: Self.maximumBodyBytes)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw BackendError.protocolViolation("the response is larger than \(Self.maximumBodyBytes / 1_048_576) MiB")
         } catch {
             throw Self.transportError(error)

@@ -21,8 +21,8 @@ public actor StreamableHTTPBackend: Backend {
     private var capabilities: JSONValue = [:]
     /// Handshake-era sessions by client session key ("" is the one shared by stateless clients).
     private var sessions: [String: Task<HandshakeSession, any Error>] = [:]
-    private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
-    private var listener: Task<Void, Never>?
+    var notificationHandler: (@Sendable (BackendNotification) -> Void)?
+    var listener: Task<Void, Never>?
     private var nextID: Int64 = 0
     private var isShutDown = false
     static let maximumSessions = 1000
@@ -37,7 +37,7 @@ public actor StreamableHTTPBackend: Backend {
         self.logger = logger
     }
 
-    private func newID() -> JSONValue {
+    func newID() -> JSONValue {
         nextID += 1
         return .int(nextID)
     }
@@ -111,7 +111,7 @@ public actor StreamableHTTPBackend: Backend {
     }
 
     /// The handshake session for a client session, opened on first use.
-    private func session(for key: String) async throws -> HandshakeSession {
+    func session(for key: String) async throws -> HandshakeSession {
         if let task = sessions[key] { return try await task.value }
         if sessions.count >= Self.maximumSessions, let victim = sessions.keys.first(where: { !$0.isEmpty }) {
             await endSession(victim)
@@ -242,98 +242,6 @@ public actor StreamableHTTPBackend: Backend {
             headers.append((MCPProtocol.Header.name, MCPProtocol.encodeHeaderValue(value)))
         }
         return headers
-    }
-
-    // MARK: list changes
-
-    /// Handshake-era backends that announce list changes send them on a GET stream of the shared session.
-    private func startListening(_ description: BackendDescription) {
-        let announcesChanges = ["tools", "prompts", "resources"].contains {
-            description.capabilities[$0]?["listChanged"]?.boolValue == true
-        }
-        guard announcesChanges, let handler = notificationHandler else { return }
-        let era = description.era
-        let capabilities = description.capabilities
-        listener = Task { [weak self] in
-            var delay = Duration.seconds(1)
-            while !Task.isCancelled, let self {
-                let opened: Bool
-                switch era {
-                case .modern(let version):
-                    opened = await self.subscribe(version: version, capabilities: capabilities, handler: handler)
-                case .handshake:
-                    guard let session = try? await self.session(for: "") else { return }
-                    opened = await self.listen(session: session, handler: handler)
-                }
-                if !opened { return }
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(60))
-            }
-        }
-    }
-
-    /// A modern backend's list changes come on a `subscriptions/listen` stream; false when it offers none.
-    private func subscribe(version: String, capabilities: JSONValue, handler: @escaping @Sendable (BackendNotification) -> Void)
-        async
-        -> Bool
-    {
-        var filter: [String: JSONValue] = [:]
-        for (capability, key) in [
-            ("tools", "toolsListChanged"), ("prompts", "promptsListChanged"), ("resources", "resourcesListChanged"),
-        ]
-        where capabilities[capability]?["listChanged"]?.boolValue == true {
-            filter[key] = true
-        }
-        let params = BackendNegotiation.modernParams(
-            ["notifications": .object(filter)], version: version, clientCapabilities: [:], clientInfo: clientInfo)
-        var request = HTTPClientRequest(url: exchange.url)
-        request.method = .POST
-        for (name, value) in exchange.headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        request.headers.replaceOrAdd(name: "Accept", value: "application/json, text/event-stream")
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.protocolVersion, value: version)
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.method, value: "subscriptions/listen")
-        request.body = .bytes(
-            ByteBuffer(bytes: JSONRPC.request(id: newID(), method: "subscriptions/listen", params: params).serializedBytes()))
-        guard let response = try? await exchange.client.execute(request, timeout: .hours(24)) else { return true }
-        guard response.status == .ok,
-            response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("text/event-stream") == true
-        else { return false }
-        await readNotifications(response.body, handler: handler)
-        return true
-    }
-
-    /// Reads the session's GET stream until it ends; returns false when the backend offers none.
-    private func listen(session: HandshakeSession, handler: @escaping @Sendable (BackendNotification) -> Void) async -> Bool {
-        var request = HTTPClientRequest(url: exchange.url)
-        request.method = .GET
-        for (name, value) in exchange.headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.protocolVersion, value: session.version)
-        if let id = session.id { request.headers.replaceOrAdd(name: MCPProtocol.Header.sessionID, value: id) }
-        guard let response = try? await exchange.client.execute(request, timeout: .hours(24)) else { return true }
-        guard response.status == .ok else { return response.status != .methodNotAllowed }
-        await readNotifications(response.body, handler: handler)
-        return true
-    }
-
-    /// Passes every notification of an event stream to `handler`, until the stream ends.
-    private func readNotifications(_ body: HTTPClientResponse.Body, handler: @escaping @Sendable (BackendNotification) -> Void)
-        async
-    {
-        var decoder = ServerSentEventDecoder(maximumLineLength: HTTPExchange.maximumBodyBytes)
-        do {
-            for try await chunk in body {
-                for event in try decoder.feed(chunk.readableBytesView) {
-                    guard let value = try? JSONValue.parse(Array(event.data.utf8)),
-                        case .notification(let method, let params)? = try? JSONRPC.classify(value)
-                    else { continue }
-                    handler(BackendNotification(method: method, params: params))
-                }
-            }
-        } catch {
-            logger.debug("backend notification stream ended: \(error)")
-        }
     }
 
     // MARK: ending

@@ -212,17 +212,20 @@ public struct GatewayMethods: Sendable {
 
     /// Sends a request to its backend; `target` (method and exposed name) lets the backend ask the client questions.
     private func forward(_ request: BackendRequest, route: BackendRegistry.Route, call: ClientCall, target: String?) async
-        -> Result<
-            JSONValue, JSONRPC.Failure
-        >
+        -> Result<JSONValue, JSONRPC.Failure>
     {
-        do {
-            return try await route.backend.send(request, observer: call.observer)
-        } catch {
-            return .failure(
-                .init(
-                    code: JSONRPC.internalError, message: "Backend \(route.backend.settings.name) failed: \(Self.reason(error))"))
+        let backend = route.backend
+        let send: InteractionBridge.Send = { request, observer in
+            do {
+                return try await backend.send(request, observer: observer)
+            } catch {
+                return .failure(
+                    .init(code: JSONRPC.internalError, message: "Backend \(backend.settings.name) failed: \(Self.reason(error))"))
+            }
         }
+        // Only requests that may take a while can ask the client something on the way.
+        guard let target else { return await send(request, call.observer) }
+        return await bridge.run(request, call: call, target: target, send: send)
     }
 
     /// The client's params as the backend should get them: its own name, without the client's envelope keys.
