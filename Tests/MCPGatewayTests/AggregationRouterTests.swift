@@ -76,7 +76,7 @@ struct TestMCPContext: MCPRequestContext {
                     toolFilter: .init(allow: [], deny: ["hidden*"])),
                 backend: backend, uriPrefix: name, logger: logger)
         }
-        let registry = BackendRegistry(backends: managed, listTimeout: .seconds(2), logger: logger)
+        let registry = BackendRegistry(backends: managed, listTimeout: .seconds(2))
         let router = Router(context: TestMCPContext.self)
         MCPEndpointController<TestMCPContext>(
             methods: GatewayMethods(identity: .init(version: "test"), registry: registry, pageSize: pageSize),

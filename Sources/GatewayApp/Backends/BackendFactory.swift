@@ -33,7 +33,7 @@ enum BackendFactory {
                         toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools)),
                     backend: backend, uriPrefix: uriPrefixes[definition.name] ?? definition.prefix, logger: logger))
         }
-        return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds), logger: logger)
+        return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
     }
 
     static func makeBackend(

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import MCPCore
 
 /// Every backend, and the merged view clients see: lists gathered within the listing timeout, exposed names,
@@ -13,7 +12,6 @@ public actor BackendRegistry {
 
     public nonisolated let backends: [ManagedBackend]
     let listTimeout: Duration
-    let logger: Logger
     private var toolRoutes: [String: Route] = [:]
     private var promptRoutes: [String: Route] = [:]
     /// Tool definitions by exposed name, for the `x-mcp-header` arguments of modern calls.
@@ -21,10 +19,9 @@ public actor BackendRegistry {
     private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
 
     /// `backends` must have unique names; they are kept in name order, which fixes the merge order.
-    public init(backends: [ManagedBackend], listTimeout: Duration, logger: Logger) {
+    public init(backends: [ManagedBackend], listTimeout: Duration) {
         self.backends = backends.sorted { $0.settings.name < $1.settings.name }
         self.listTimeout = listTimeout
-        self.logger = logger
     }
 
     /// Scheme prefixes for resource URIs, unique even when two backends share a prefix.
