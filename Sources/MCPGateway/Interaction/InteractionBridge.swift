@@ -54,7 +54,11 @@ struct InteractionBridge: Sendable {
                 } else {
                     entry.answer(.failure(.init(code: JSONRPC.invalidParams, message: "The client sent no answer")))
                 }
-                return await next(from: entry.events, task: entry.task, call: call, target: target)
+                return await withTaskCancellationHandler {
+                    await next(from: entry.events, task: entry.task, call: call, target: target)
+                } onCancel: {
+                    entry.task.cancel()
+                }
             }
         }
         if !Self.canAnswerQuestions(call.clientCapabilities) {
