@@ -93,6 +93,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DiscordBackend",
+            dependencies: ["MCPCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
                 "OAuthServer", "MCPGateway",
@@ -132,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "MCPBackendsTests",
             dependencies: ["MCPBackends", "MCPCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DiscordBackendTests",
+            dependencies: ["DiscordBackend", "MCPCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
