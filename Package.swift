@@ -94,7 +94,12 @@ let package = Package(
         ),
         .target(
             name: "DiscordBackend",
-            dependencies: ["MCPCore"],
+            dependencies: [
+                "MCPCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -141,7 +146,13 @@ let package = Package(
         ),
         .testTarget(
             name: "DiscordBackendTests",
-            dependencies: ["DiscordBackend", "MCPCore"],
+            dependencies: [
+                "DiscordBackend", "MCPCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Foundation
+import MCPCore
+import NIOCore
+import NIOHTTP1
+
+/// Discord's REST API v10 through a bot token: our own thin client on AsyncHTTPClient, which waits out
+/// Discord's rate limits when they are short and fails clearly when they are not.
+public actor DiscordRESTClient {
+    public struct Configuration: Sendable {
+        public var baseURL: String
+        public var botToken: String
+        public var userAgent: String
+        public var timeout: Duration
+        public var maximumRetries: Int
+
+        public init(
+            baseURL: String = "https://discord.com/api/v10", botToken: String, version: String,
+            timeout: Duration = .seconds(10), maximumRetries: Int = 3
+        ) {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.botToken = botToken
+            self.userAgent = "DiscordBot (https://github.com/mcp-gateway/mcp-gateway, \(version))"
+            self.timeout = timeout
+            self.maximumRetries = maximumRetries
+        }
+    }
+
+    /// A failed call, in words a person (or model) can act on; never containing the token.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let status: Int?
+        public let code: Int64?
+        public let description: String
+    }
+
+    public struct Response: Sendable {
+        public let status: Int
+        public let body: JSONValue?
+    }
+
+    let configuration: Configuration
+    let client: HTTPClient
+    private var limiter: DiscordRateLimiter
+
+    public init(configuration: Configuration, client: HTTPClient, limiter: DiscordRateLimiter = DiscordRateLimiter()) {
+        self.configuration = configuration
+        self.client = client
+        self.limiter = limiter
+    }
+
+    /// Sends one request; `action` says what it does ("delete the channel") for messages; `reason` goes to
+    /// Discord's audit log.
+    public func send(
+        _ route: DiscordRoute, query: [(String, String)] = [], body: JSONValue? = nil, reason: String? = nil, action: String
+    ) async throws(Failure) -> Response {
+        for attempt in 0...configuration.maximumRetries {
+            let wait: Duration
+            do throws(DiscordRateLimiter.Refusal) {
+                wait = try limiter.reserve(route, now: .now)
+            } catch {
+                throw Self.failure(for: error, action: action)
+            }
+            if wait > .zero { try? await Task.sleep(for: wait) }
+            let (status, headers, value) = try await perform(route, query: query, body: body, reason: reason, action: action)
+            let retryAfter = value?["retry_after"].flatMap(Self.number)
+            limiter.record(
+                route, status: status, headers: headers, retryAfter: retryAfter, global: value?["global"]?.boolValue == true,
+                now: .now)
+            if status == 429 && attempt < configuration.maximumRetries {
+                continue  // the limiter now knows how long to wait, or refuses when that is too long
+            }
+            guard (200..<300).contains(status) else {
+                throw Failure(
+                    status: status, code: value?["code"].flatMap { if case .int(let code) = $0 { code } else { nil } },
+                    description: DiscordErrorMessage.describe(status: status, body: value, action: action))
+            }
+            return Response(status: status, body: value)
+        }
+        throw Failure(status: 429, code: nil, description: "Discord kept rate limiting \(action); try again later")
+    }
+
+    private func perform(
+        _ route: DiscordRoute, query: [(String, String)], body: JSONValue?, reason: String?, action: String
+    ) async throws(Failure) -> (Int, [String: String], JSONValue?) {
+        var url = configuration.baseURL + route.path
+        if !query.isEmpty {
+            var components = URLComponents()
+            components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+            url += "?" + (components.percentEncodedQuery ?? "")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: route.method)
+        request.headers.add(name: "Authorization", value: "Bot \(configuration.botToken)")
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let reason, !reason.isEmpty {
+            request.headers.add(name: "X-Audit-Log-Reason", value: DiscordLimits.auditLogReasonHeader(reason))
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
+        }
+        let timeout = configuration.timeout
+        do {
+            return try await withTimeout(timeout) { [client, request] in
+                let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds) + 1))
+                let bytes = try await response.body.collect(upTo: 8 * 1024 * 1024)
+                var headers: [String: String] = [:]
+                for header in response.headers { headers[header.name.lowercased()] = header.value }
+                let value = bytes.readableBytes == 0 ? nil : try? JSONValue.parse(bytes.readableBytesView)
+                return (Int(response.status.code), headers, value)
+            }
+        } catch is TimeoutExpired {
+            throw Failure(
+                status: nil, code: nil, description: "Discord did not answer within \(timeout.secondsDescription) to \(action)")
+        } catch {
+            // The error's text can carry the URL, never the token: the token only travels in a header.
+            throw Failure(status: nil, code: nil, description: "could not reach Discord to \(action): \(Self.transport(error))")
+        }
+    }
+
+    static func failure(for refusal: DiscordRateLimiter.Refusal, action: String) -> Failure {
+        switch refusal {
+        case .rateLimited(let retryAfter, let global):
+            // Whole seconds, rounded up: waiting the number given is always enough.
+            let seconds = retryAfter.components.seconds + (retryAfter.components.attoseconds > 0 ? 1 : 0)
+            return Failure(
+                status: 429, code: nil,
+                description:
+                    "Discord's \(global ? "global " : "")rate limit needs \(seconds) s to reset; try to \(action) again later")
+        case .invalidRequestGuard(let count):
+            return Failure(
+                status: nil, code: nil,
+                description:
+                    "stopped sending to Discord: \(count) refused requests in 10 minutes (Discord bans an address at 10,000); check the bot's token and permissions"
+            )
+        }
+    }
+
+    static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let number): Double(number)
+        case .double(let number): number
+        default: nil
+        }
+    }
+
+    static func transport(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.count > 160 ? String(text.prefix(160)) + "…" : text
+    }
+}
