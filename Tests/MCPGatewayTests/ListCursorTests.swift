@@ -27,10 +27,15 @@ import Testing
         #expect(page.map(name) == ["tool_10", "tool_11", "tool_13", "tool_14", "tool_15"])
     }
 
-    @Test(arguments: ["", "garbage", "djE6", "bm90IG91cnM"])
+    @Test(arguments: ["", "garbage", "bm90IG91cnM", "djI6dG9vbF8wMQ"])
     func foreignCursorsAreInvalidParams(cursor: String) {
-        if ListCursor.decode(cursor) != nil { return }  // "djE6" is v1: with an empty name: a valid start
+        #expect(ListCursor.decode(cursor) == nil)
         #expect(throws: JSONRPC.Failure.self) { try ListCursor.page(items, key: name, cursor: .string(cursor), size: 10) }
+    }
+
+    @Test func aCursorAfterAnEmptyNameStartsAtTheBeginning() throws {
+        let (page, _) = try ListCursor.page(items, key: name, cursor: .string(ListCursor.encode(after: "")), size: 3)
+        #expect(page.map(name) == ["tool_00", "tool_01", "tool_02"])
     }
 
     @Test func aNonStringCursorIsInvalidParams() {
