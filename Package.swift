@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "OAuthServer", "MCPGateway", "MCPBackends", "Storage", "MCPCore",
+                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

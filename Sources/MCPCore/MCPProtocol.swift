@@ -16,6 +16,8 @@ public enum MCPProtocol {
         public static let clientInfo = "io.modelcontextprotocol/clientInfo"
         public static let serverInfo = "io.modelcontextprotocol/serverInfo"
         public static let subscriptionID = "io.modelcontextprotocol/subscriptionId"
+        /// The gateway's own: the HTTP status of the upstream request a built-in backend's tool made, for the audit trail.
+        public static let upstreamStatus = "io.github.mcp-gateway/upstream-status"
     }
 
     public enum Header {

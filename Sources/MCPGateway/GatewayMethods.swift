@@ -146,7 +146,9 @@ public struct GatewayMethods: Sendable {
             auditOutcome = .failed(failure.message)
         }
         auditor?.record(
-            .init(call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome),
+            .init(
+                call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome,
+                toolResult: backend.settings.auditsResults ? try? outcome.get() : nil),
             arguments: params?["arguments"] ?? [:])
         return outcome
     }

@@ -89,6 +89,13 @@ enum Migrations {
                     CREATE INDEX audit_events_backend_tool ON audit_events(backend, tool);
                     """)
         }
+        migrator.registerMigration("v3-audit-result") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE audit_events ADD COLUMN result TEXT;
+                    ALTER TABLE audit_events ADD COLUMN upstream_status INTEGER;
+                    """)
+        }
         return migrator
     }
 }

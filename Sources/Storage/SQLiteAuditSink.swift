@@ -8,13 +8,14 @@ extension GatewayDatabase: AuditSink {
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO audit_events (time, client_id, backend, tool, duration_ms, outcome, detail, arguments)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_events
+                        (time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for event in events {
                 try statement.execute(arguments: [
                     event.time.timeIntervalSince1970, event.clientID, event.backend, event.tool, event.durationMilliseconds,
-                    event.outcome.label, event.outcome.detail, event.arguments,
+                    event.outcome.label, event.outcome.detail, event.arguments, event.result, event.upstreamStatus,
                 ])
             }
         }
@@ -26,7 +27,7 @@ extension GatewayDatabase: AuditSink {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT time, client_id, backend, tool, duration_ms, outcome, detail, arguments
+                    SELECT time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status
                     FROM audit_events ORDER BY id DESC LIMIT ?
                     """, arguments: [limit]
             ).map { row in
@@ -39,7 +40,8 @@ extension GatewayDatabase: AuditSink {
                     }
                 return AuditEvent(
                     time: Date(timeIntervalSince1970: row["time"]), clientID: row["client_id"], backend: row["backend"],
-                    tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"])
+                    tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"],
+                    result: row["result"], upstreamStatus: row["upstream_status"])
             }
         }
     }

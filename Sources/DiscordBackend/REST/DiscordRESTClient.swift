@@ -41,6 +41,10 @@ public actor DiscordRESTClient {
     let configuration: Configuration
     let client: HTTPClient
     private var limiter: DiscordRateLimiter
+    /// Routes with a request on the wire. Requests of one route and resource go one at a time, as Discord's own
+    /// libraries send them: each learns the bucket's state from the answer before it, so a burst never overshoots.
+    private var busyQueues: Set<String> = []
+    private var queueWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(configuration: Configuration, client: HTTPClient, limiter: DiscordRateLimiter = DiscordRateLimiter()) {
         self.configuration = configuration
@@ -53,6 +57,9 @@ public actor DiscordRESTClient {
     public func send(
         _ route: DiscordRoute, query: [(String, String)] = [], body: JSONValue? = nil, reason: String? = nil, action: String
     ) async throws(Failure) -> Response {
+        let queue = route.template + " " + route.majorParameter
+        await enterQueue(queue)
+        defer { leaveQueue(queue) }
         for attempt in 0...configuration.maximumRetries {
             let wait: Duration
             do throws(DiscordRateLimiter.Refusal) {
@@ -77,6 +84,22 @@ public actor DiscordRESTClient {
             return Response(status: status, body: value)
         }
         throw Failure(status: 429, code: nil, description: "Discord kept rate limiting \(action); try again later")
+    }
+
+    private func enterQueue(_ queue: String) async {
+        if busyQueues.insert(queue).inserted { return }
+        await withCheckedContinuation { queueWaiters[queue, default: []].append($0) }
+    }
+
+    /// Hands the queue to the next waiting request, or frees it.
+    private func leaveQueue(_ queue: String) {
+        guard var waiters = queueWaiters[queue], !waiters.isEmpty else {
+            busyQueues.remove(queue)
+            return
+        }
+        let next = waiters.removeFirst()
+        queueWaiters[queue] = waiters.isEmpty ? nil : waiters
+        next.resume()
     }
 
     private func perform(
@@ -114,7 +137,9 @@ public actor DiscordRESTClient {
                 status: nil, code: nil, description: "Discord did not answer within \(timeout.secondsDescription) to \(action)")
         } catch {
             // The error's text can carry the URL, never the token: the token only travels in a header.
-            throw Failure(status: nil, code: nil, description: "could not reach Discord to \(action): \(Self.transport(error))")
+            throw Failure(
+                status: nil, code: nil,
+                description: "could not reach Discord to \(action): \(Self.transport(error, hiding: route.secretSegment))")
         }
     }
 
@@ -144,8 +169,10 @@ public actor DiscordRESTClient {
         }
     }
 
-    static func transport(_ error: any Error) -> String {
-        let text = "\(error)"
+    /// The error's text, without the webhook token a URL in it could carry.
+    static func transport(_ error: any Error, hiding secret: String?) -> String {
+        var text = "\(error)"
+        if let secret, !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "[token]") }
         return text.count > 160 ? String(text.prefix(160)) + "…" : text
     }
 }

@@ -42,6 +42,13 @@ public struct DiscordRoute: Sendable, Hashable {
         return "\(first)/\(segments[1])"
     }
 
+    /// A webhook token in the path (`/webhooks/<id>/<token>`), which must never be shown.
+    public var secretSegment: String? {
+        let segments = path.split(separator: "/").map(String.init)
+        guard segments.count > 2, segments[0] == "webhooks" else { return nil }
+        return segments[2]
+    }
+
     static let majorParents: Set<String> = ["channels", "guilds", "webhooks"]
 }
 

@@ -1,3 +1,4 @@
+import DiscordBackend
 import Foundation
 
 /// All configured backends: those of the backends file, then those of `MCP_BACKEND_<NAME>` variables.
@@ -22,7 +23,7 @@ public enum BackendConfiguration {
                 throw error.settingsError
             }
         }
-        for definition in try environmentBackends(environment) {
+        for definition in try environmentBackends(environment) + (try discordBackend(environment, besides: definitions)) {
             if let existing = definitions.first(where: { $0.name == definition.name }) {
                 throw SettingsError(
                     definition.source,
@@ -42,6 +43,28 @@ public enum BackendConfiguration {
             return path
         }
         return FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil
+    }
+
+    /// `DISCORD_BOT_TOKEN` alone adds the built-in Discord backend `discord`, set up by the other `DISCORD_*`
+    /// variables, unless the backends file already has a Discord entry (which then uses the variables it names).
+    static func discordBackend(_ environment: [String: String], besides definitions: [BackendDefinition]) throws(SettingsError)
+        -> [BackendDefinition]
+    {
+        guard let fields = DiscordBackendSettings.fields(fromEnvironment: environment) else { return [] }
+        if definitions.contains(where: { if case .discord = $0.transport { true } else { false } }) { return [] }
+        let settings: DiscordBackendSettings
+        do throws(DiscordBackendSettings.Problem) {
+            settings = try DiscordBackendSettings(fields: fields)
+        } catch {
+            let variable = DiscordBackendSettings.variables.first { $0.key == error.field }?.value ?? error.field
+            throw SettingsError(variable, error.message)
+        }
+        return [
+            BackendDefinition(
+                name: "discord", prefix: "discord", transport: .discord(settings), headers: [:],
+                timeoutSeconds: BackendDefinition.defaultTimeoutSeconds, enabled: true, allowedTools: [], deniedTools: [],
+                source: "DISCORD_BOT_TOKEN")
+        ]
     }
 
     /// `MCP_BACKEND_DOCS=https://…` adds the Streamable HTTP backend `docs`.

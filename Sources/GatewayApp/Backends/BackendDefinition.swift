@@ -1,3 +1,4 @@
+import DiscordBackend
 import MCPCore
 
 /// One backend as configured: where it is, how to reach it, and what of it to expose.
@@ -10,7 +11,7 @@ public struct BackendDefinition: Sendable, Equatable {
         /// A child process speaking newline-delimited JSON-RPC on stdin and stdout.
         case stdio(StdioCommand)
         /// The built-in Discord backend, with its own settings.
-        case discord(settings: [String: JSONValue])
+        case discord(DiscordBackendSettings)
     }
 
     public struct StdioCommand: Sendable, Equatable {

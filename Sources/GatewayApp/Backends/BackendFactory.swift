@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DiscordBackend
 import Foundation
 import Logging
 import MCPBackends
@@ -8,9 +9,17 @@ import MCPGateway
 extension BackendDefinition {
     var needsHTTPClient: Bool {
         switch transport {
-        case .streamableHTTP, .sse: enabled
-        case .stdio, .discord: false
+        case .streamableHTTP, .sse, .discord: enabled
+        case .stdio: false
         }
+    }
+}
+
+extension BackendDefinition {
+    /// Backends that run inside the gateway, whose answers are the gateway's own words.
+    var isBuiltIn: Bool {
+        if case .discord = transport { return true }
+        return false
     }
 }
 
@@ -30,7 +39,8 @@ enum BackendFactory {
                     settings: .init(
                         name: definition.name, prefix: definition.prefix, transport: definition.transportName,
                         timeout: .seconds(definition.timeoutSeconds),
-                        toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools)),
+                        toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
+                        auditsResults: definition.isBuiltIn),
                     backend: backend, uriPrefix: uriPrefixes[definition.name] ?? definition.prefix, logger: logger))
         }
         return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
@@ -40,7 +50,7 @@ enum BackendFactory {
         _ definition: BackendDefinition, httpClient: HTTPClient?, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> any Backend {
         switch (definition.transport, httpClient) {
-        case (.streamableHTTP, nil), (.sse, nil):
+        case (.streamableHTTP, nil), (.sse, nil), (.discord, nil):
             preconditionFailure("HTTP backends are built with an HTTP client")
         case (.streamableHTTP(let url), let httpClient?):
             return StreamableHTTPBackend(
@@ -58,10 +68,8 @@ enum BackendFactory {
                     environment: childEnvironment(command.environment, gateway: environment),
                     workingDirectory: command.workingDirectory),
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case (.discord, _):
-            throw SettingsError(
-                definition.source,
-                "backend \"\(definition.name)\": the built-in Discord backend is not part of this build yet; remove the entry")
+        case (.discord(let settings), let httpClient?):
+            return DiscordBackend(name: definition.name, settings: settings, client: httpClient, version: GatewayVersion.current)
         }
     }
 

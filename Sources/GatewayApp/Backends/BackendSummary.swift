@@ -25,8 +25,13 @@ public enum BackendSummary {
             entry["env"] = .object(command.environment.mapValues { _ in .string(mask) })
             if let directory = command.workingDirectory { entry["cwd"] = .string(directory) }
         case .discord(let settings):
-            entry["settings"] = .object(
-                Dictionary(uniqueKeysWithValues: settings.map { key, value in (key, isSecretName(key) ? .string(mask) : value) }))
+            entry["token"] = .string(mask)
+            entry["api_base_url"] = .string(settings.apiBaseURL)
+            entry["allowed_guild_ids"] = .array(settings.policy.allowedGuildIDs.sorted().map { .string($0) })
+            entry["denied_channel_ids"] = .array(settings.policy.deniedChannelIDs.sorted().map { .string($0) })
+            entry["read_only"] = .bool(settings.policy.readOnly)
+            entry["require_confirmation"] = .bool(settings.policy.requireConfirmation)
+            entry["allow_dms"] = .bool(settings.policy.allowDirectMessages)
         }
         if !definition.headers.isEmpty { entry["headers"] = .object(definition.headers.mapValues { _ in .string(mask) }) }
         if !definition.allowedTools.isEmpty { entry["tools_allow"] = .array(definition.allowedTools.map { .string($0) }) }

@@ -1,3 +1,4 @@
+import DiscordBackend
 import Foundation
 import MCPCore
 
@@ -82,7 +83,9 @@ private struct BackendEntry {
             throw fail(nil, "names must be 1-48 characters of a-z, 0-9 and -, not starting with -")
         }
         guard case .object(let fields) = value else { throw fail(nil, "must be an object") }
-        if !lenient, let unknown = fields.keys.sorted().first(where: { !BackendsFile.knownFields.contains($0) }) {
+        // A Discord entry's own fields are checked by its settings, which name what they know.
+        let isDiscord = fields["type"]?.stringValue?.lowercased() == "discord"
+        if !lenient, !isDiscord, let unknown = fields.keys.sorted().first(where: { !BackendsFile.knownFields.contains($0) }) {
             throw fail(unknown, "is not a backend setting (see backends.example.json)")
         }
         let transport = try self.transport(fields)
@@ -114,7 +117,12 @@ private struct BackendEntry {
         if type == "discord" {
             var settings = fields
             for field in ["type", "prefix", "timeout_seconds", "enabled", "disabled", "tools"] { settings[field] = nil }
-            return .discord(settings: try expandAll(settings))
+            let expanded = try expandAll(settings)
+            do throws(DiscordBackendSettings.Problem) {
+                return .discord(try DiscordBackendSettings(fields: expanded))
+            } catch {
+                throw fail(error.field, error.message)
+            }
         }
         let url = try string(fields, "url")
         let command = try string(fields, "command")

@@ -10,8 +10,14 @@ public actor ManagedBackend {
         public var transport: String
         public var timeout: Duration
         public var toolFilter: ToolFilter
+        /// Whether tool answers go into the audit trail (their first line and upstream status). Only for the
+        /// built-in backends, whose answers are known to carry no secrets; another server's answer might.
+        public var auditsResults: Bool
 
-        public init(name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter) {
+        public init(
+            name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter, auditsResults: Bool = false
+        ) {
+            self.auditsResults = auditsResults
             self.name = name
             self.prefix = prefix
             self.transport = transport

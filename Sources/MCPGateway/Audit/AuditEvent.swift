@@ -32,11 +32,17 @@ public struct AuditEvent: Sendable, Equatable {
     public var outcome: Outcome
     /// The arguments as JSON text, secrets redacted and size capped.
     public var arguments: String
+    /// The first line of the tool's text answer, capped: what happened, in the tool's words.
+    public var result: String?
+    /// The HTTP status of the upstream request a built-in backend made (Discord's answer), when it says.
+    public var upstreamStatus: Int?
 
     public init(
         time: Date, clientID: String?, backend: String, tool: String, durationMilliseconds: Int, outcome: Outcome,
-        arguments: String
+        arguments: String, result: String? = nil, upstreamStatus: Int? = nil
     ) {
+        self.result = result
+        self.upstreamStatus = upstreamStatus
         self.time = time
         self.clientID = clientID
         self.backend = backend
@@ -48,12 +54,28 @@ public struct AuditEvent: Sendable, Equatable {
 
     /// An event whose arguments are redacted and written out later, off the request path (`arguments` stays empty
     /// until then; the recorder fills it in).
-    init(call: ClientCall, backend: String, tool: String, started: ContinuousClock.Instant, outcome: Outcome) {
+    init(
+        call: ClientCall, backend: String, tool: String, started: ContinuousClock.Instant, outcome: Outcome,
+        toolResult: JSONValue? = nil
+    ) {
         let elapsed = ContinuousClock.now - started
         self.init(
             time: Date(), clientID: call.clientID, backend: backend, tool: tool,
             durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-            outcome: outcome, arguments: "")
+            outcome: outcome, arguments: "", result: toolResult.flatMap(Self.summary),
+            upstreamStatus: toolResult?["_meta"]?[MCPProtocol.MetaKey.upstreamStatus].flatMap {
+                if case .int(let status) = $0 { Int(status) } else { nil }
+            })
+    }
+
+    static let summaryLength = 300
+
+    /// The first line of a tool result's first text block.
+    static func summary(_ result: JSONValue) -> String? {
+        guard let text = result["content"]?.arrayValue?.first(where: { $0["type"]?.stringValue == "text" })?["text"]?.stringValue
+        else { return nil }
+        let line = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        return line.count > summaryLength ? String(line.prefix(summaryLength)) + "…" : line
     }
 }
 
