@@ -122,9 +122,57 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let bytes = try Array(Data(contentsOf: root.appendingPathComponent("backends.example.json")))
-        let definitions = try BackendsFile.parse(bytes, source: "backends.example.json", environment: ["DOCS_MCP_TOKEN": "t"])
-        #expect(definitions.map(\.name) == ["docs", "files", "legacy-wiki", "notes"])
-        #expect(definitions.map(\.transportName) == ["streamable-http", "stdio", "sse", "stdio"])
+        let environment = ["DOCS_MCP_TOKEN": "t", "GAMERS_BOT_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz"]
+        let definitions = try BackendsFile.parse(bytes, source: "backends.example.json", environment: environment)
+        #expect(definitions.map(\.name) == ["docs", "files", "gamers", "legacy-wiki", "notes"])
+        #expect(definitions.map(\.transportName) == ["streamable-http", "stdio", "discord", "sse", "stdio"])
+        guard case .discord(let discord)? = definitions.first(where: { $0.name == "gamers" })?.transport else {
+            Issue.record("the example's Discord entry did not parse as one")
+            return
+        }
+        #expect(discord.policy.allowedGuildIDs == ["123456789012345678"] && discord.policy.requireConfirmation)
         #expect(definitions.first { $0.name == "notes" }?.enabled == false)
+    }
+}
+
+@Suite struct DiscordBackendConfigurationTests {
+    static let token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz"
+
+    @Test func aDiscordEntryWithAMistakeNamesTheBackendAndField() {
+        let bytes = Array(#"{"backends": {"mod": {"type": "discord", "token": "${T}", "allowed_guild_ids": ["12"]}}}"#.utf8)
+        #expect {
+            try BackendsFile.parse(bytes, source: "b.json", environment: ["T": Self.token])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("mod") && text.contains("allowed_guild_ids") && !text.contains(Self.token)
+        }
+        let unknown = Array(#"{"backends": {"mod": {"type": "discord", "token": "${T}", "url": "https://x"}}}"#.utf8)
+        #expect {
+            try BackendsFile.parse(unknown, source: "b.json", environment: ["T": Self.token])
+        } throws: { "\($0)".contains("url") }
+    }
+
+    @Test func theBotTokenAloneAddsTheDefaultBackendUnlessTheFileHasOne() throws {
+        let environment = ["DISCORD_BOT_TOKEN": Self.token, "DISCORD_READ_ONLY": "true"]
+        let added = try BackendConfiguration.discordBackend(environment, besides: [])
+        #expect(added.map(\.name) == ["discord"] && added.first?.prefix == "discord")
+        guard case .discord(let settings)? = added.first?.transport else {
+            Issue.record("not a Discord backend")
+            return
+        }
+        #expect(settings.policy.readOnly)
+        let file = try BackendsFile.parse(
+            Array(#"{"backends": {"mod": {"type": "discord", "token": "${DISCORD_BOT_TOKEN}"}}}"#.utf8), source: "b.json",
+            environment: environment)
+        #expect(try BackendConfiguration.discordBackend(environment, besides: file).isEmpty)
+        #expect {
+            try BackendConfiguration.discordBackend(["DISCORD_BOT_TOKEN": Self.token, "DISCORD_ALLOW_DMS": "perhaps"], besides: [])
+        } throws: { "\($0)".contains("DISCORD_ALLOW_DMS") }
+    }
+
+    @Test func checkConfigMasksTheToken() throws {
+        let definitions = try BackendConfiguration.discordBackend(["DISCORD_BOT_TOKEN": Self.token], besides: [])
+        let text = BackendSummary.describe(definitions).serializedString
+        #expect(!text.contains(Self.token) && text.contains("require_confirmation"))
     }
 }
