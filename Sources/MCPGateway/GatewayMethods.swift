@@ -113,7 +113,8 @@ public struct GatewayMethods: Sendable {
             return .failure(.init(code: JSONRPC.invalidParams, message: "tools/call needs params.name"))
         }
         guard let route = await registry.route(.tools, exposedName: name) else {
-            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)"))
+            let why = await registry.unavailability(ofExposedName: name).map { " (\($0))" } ?? ""
+            return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)\(why)"))
         }
         var request = backendRequest(
             "tools/call", params: params, renaming: "name", to: route.originalName, route: route, call: call)

@@ -158,6 +158,18 @@ struct TestMCPContext: MCPRequestContext {
         try await makeApp([("alpha", FakeBackend(tools: ["echo"]))]).test(.router) { client in
             let reply = try await post(client, "tools/call", ["name": "alpha__nope"], name: "alpha__nope")
             #expect(reply["error"]?["code"] == .int(Int64(JSONRPC.invalidParams)))
+            #expect(reply["error"]?["message"] == "Unknown tool: alpha__nope")
+        }
+    }
+
+    @Test func aToolOfABackendThatNeverCameUpSaysWhy() async throws {
+        let alpha = FakeBackend(tools: ["echo"])
+        await alpha.setFailing(true)
+        try await makeApp([("alpha", alpha)]).test(.router) { client in
+            let reply = try await post(client, "tools/call", ["name": "alpha__echo"], name: "alpha__echo")
+            #expect(reply["error"]?["code"] == .int(Int64(JSONRPC.invalidParams)))
+            let message = reply["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains("backend 'alpha' is down") && message.contains("connection refused"), "\(message)")
         }
     }
 }

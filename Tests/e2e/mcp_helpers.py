@@ -6,6 +6,7 @@ import itertools
 import json
 
 import httpx2
+from mcp.shared.exceptions import MCPError
 
 from gateway import Gateway
 
@@ -150,3 +151,13 @@ def open_session(http: httpx2.Client, gw: Gateway, token: str) -> str:
     n = post_session(http, gw, token, session, "notifications/initialized", notification=True)
     assert n.status_code == 202, f"{n.status_code} {n.text}"
     return session
+
+
+def find_mcp_error(raised: BaseException) -> MCPError | None:
+    """The JSON-RPC error inside what the SDK client raised (it wraps errors in exception groups)."""
+    if isinstance(raised, MCPError):
+        return raised
+    for inner in getattr(raised, "exceptions", ()):
+        if found := find_mcp_error(inner):
+            return found
+    return None

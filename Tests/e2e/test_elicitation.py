@@ -8,10 +8,9 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
 
 from backend_fixtures import BackendProcess, fixture_args, gateway_in_front
-from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, modern_body, modern_headers, response_message
+from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, find_mcp_error, modern_body, modern_headers, response_message
 
 # alpha speaks 2026-07-28 (input_required); delta only the handshake era (elicitation/create); gamma is stdio.
 BACKENDS = ["alpha", "delta", "gamma"]
@@ -73,7 +72,7 @@ def test_a_client_without_the_capability_is_refused_cleanly(setup, mode, backend
     try:
         result = call(setup, mode, f"{backend}__ask_name")
     except BaseException as raised:  # the SDK raises from inside its task group
-        error = _find_mcp_error(raised)
+        error = find_mcp_error(raised)
         assert error is not None, raised
         assert error.error.code == -32021 and "elicitation" in str(error).lower(), error
         return
@@ -95,15 +94,6 @@ def test_a_forged_request_state_is_invalid_params(setup):
                                "Accept": "application/json"})
     error = response_message(r)["error"]
     assert error["code"] == -32602 and "requestState" in error["message"], r.text
-
-
-def _find_mcp_error(raised: BaseException) -> MCPError | None:
-    if isinstance(raised, MCPError):
-        return raised
-    for inner in getattr(raised, "exceptions", ()):
-        if found := _find_mcp_error(inner):
-            return found
-    return None
 
 
 @pytest.mark.parametrize("mode", MODES)

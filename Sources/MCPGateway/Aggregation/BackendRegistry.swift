@@ -146,6 +146,19 @@ public actor BackendRegistry {
         toolDefinitions[exposedName]
     }
 
+    /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.
+    /// Nil when no such backend exists or it answers (then the name is simply unknown).
+    func unavailability(ofExposedName name: String) async -> String? {
+        for backend in backends {
+            let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
+            let state = await backend.state
+            guard name.hasPrefix(prefix), state == .down || state == .starting else { continue }
+            let reason = await backend.lastError.map { ": \($0)" } ?? ""
+            return "backend '\(backend.settings.name)' is \(state.rawValue)\(reason)"
+        }
+        return nil
+    }
+
     /// The backend and original URI behind an exposed resource URI: by its scheme prefix, else (a URI a tool
     /// handed out as it was) by the one backend whose last list holds it.
     public func routeResource(_ uri: String) async -> Route? {
