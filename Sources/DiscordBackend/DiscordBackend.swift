@@ -30,7 +30,8 @@ public final class DiscordBackend: Backend {
             if error.status == 401 {
                 throw BackendError.httpStatus(401, "Discord refused the bot token; set a valid one (DISCORD_BOT_TOKEN)")
             }
-            throw error.status.map { BackendError.httpStatus($0, error.description) } ?? BackendError.unreachable(error.description)
+            throw error.status.map { BackendError.httpStatus($0, error.description) }
+                ?? BackendError.unreachable(error.description)
         }
         guard me["bot"]?.boolValue == true else {
             throw BackendError.protocolViolation("the token belongs to a user account; the gateway only uses bot tokens")

@@ -62,7 +62,9 @@ public struct DiscordBackendSettings: Sendable, Equatable {
         }
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
         guard scheme == "https" || (scheme == "http" && loopback) else {
-            throw Problem(field: "api_base_url", message: "must be https (http only on localhost): the bot token travels with every request")
+            throw Problem(
+                field: "api_base_url", message: "must be https (http only on localhost): the bot token travels with every request"
+            )
         }
         policy = DiscordPolicy()
         policy.allowedGuildIDs = try Self.ids(fields, "allowed_guild_ids")

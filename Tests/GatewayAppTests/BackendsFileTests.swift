@@ -122,7 +122,9 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let bytes = try Array(Data(contentsOf: root.appendingPathComponent("backends.example.json")))
-        let environment = ["DOCS_MCP_TOKEN": "t", "GAMERS_BOT_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz"]
+        let environment = [
+            "DOCS_MCP_TOKEN": "t", "GAMERS_BOT_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz",
+        ]
         let definitions = try BackendsFile.parse(bytes, source: "backends.example.json", environment: environment)
         #expect(definitions.map(\.name) == ["docs", "files", "gamers", "legacy-wiki", "notes"])
         #expect(definitions.map(\.transportName) == ["streamable-http", "stdio", "discord", "sse", "stdio"])
@@ -166,7 +168,8 @@ import Testing
             environment: environment)
         #expect(try BackendConfiguration.discordBackend(environment, besides: file).isEmpty)
         #expect {
-            try BackendConfiguration.discordBackend(["DISCORD_BOT_TOKEN": Self.token, "DISCORD_ALLOW_DMS": "perhaps"], besides: [])
+            try BackendConfiguration.discordBackend(
+                ["DISCORD_BOT_TOKEN": Self.token, "DISCORD_ALLOW_DMS": "perhaps"], besides: [])
         } throws: { "\($0)".contains("DISCORD_ALLOW_DMS") }
     }
 

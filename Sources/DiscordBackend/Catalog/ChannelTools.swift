@@ -12,7 +12,8 @@ enum ChannelTools {
         properties: ["guild": InputSchema.guild]
     ) { arguments, context throws(ToolFailure) in
         let guild = try await context.guild(arguments)
-        let channels = (try await context.get("/guilds/\(guild.id)/channels", action: "list the server's channels")
+        let channels =
+            (try await context.get("/guilds/\(guild.id)/channels", action: "list the server's channels")
             .arrayValue ?? []).filter { context.policy.allowsChannel($0["id"]?.stringValue ?? "") }
         let sorted = channels.sorted {
             (DiscordFormat.int($0["position"]) ?? 0, $0["id"]?.stringValue ?? "")
@@ -81,7 +82,9 @@ enum ChannelTools {
         var body: [String: JSONValue] = ["name": .string(name), "type": .int(DiscordFormat.channelTypeNumbers[kind]!)]
         if let topic = try arguments.string("topic") { body["topic"] = .string(topic) }
         if let nsfw = try arguments.bool("nsfw") { body["nsfw"] = .bool(nsfw) }
-        if let slowmode = try arguments.int("slowmode_seconds", in: 0...21600) { body["rate_limit_per_user"] = .int(Int64(slowmode)) }
+        if let slowmode = try arguments.int("slowmode_seconds", in: 0...21600) {
+            body["rate_limit_per_user"] = .int(Int64(slowmode))
+        }
         var where_ = ""
         if let category = try arguments.string("category") {
             let parent = try await context.channel(category, in: arguments)
@@ -91,7 +94,8 @@ enum ChannelTools {
         }
         var privacy = ""
         if try arguments.bool("private") == true {
-            let view = try DiscordPermissions.value(kind == "voice" || kind == "stage" ? ["VIEW_CHANNEL", "CONNECT"] : ["VIEW_CHANNEL"], field: "private")
+            let view = try DiscordPermissions.value(
+                kind == "voice" || kind == "stage" ? ["VIEW_CHANNEL", "CONNECT"] : ["VIEW_CHANNEL"], field: "private")
             var overwrites: [JSONValue] = [["id": .string(guild.id), "type": 0, "deny": .string(view), "allow": "0"]]
             var allowed: [String] = []
             for reference in try arguments.stringList("allow_roles") ?? [] {
@@ -110,11 +114,13 @@ enum ChannelTools {
                 overwrites.append(["id": .string(bot), "type": 1, "allow": .string(view), "deny": "0"])
             }
             body["permission_overwrites"] = .array(overwrites)
-            privacy = ", private (visible to \(allowed.isEmpty ? "no one but the bot and admins" : allowed.joined(separator: ", ")))"
+            privacy =
+                ", private (visible to \(allowed.isEmpty ? "no one but the bot and admins" : allowed.joined(separator: ", ")))"
         }
         let payload = JSONValue.object(body)
         return .planned(
-            PlannedWrite("create the \(kind) channel \"\(name)\" in \(guild.label)\(where_)\(privacy)") { () throws(ToolFailure) in
+            PlannedWrite("create the \(kind) channel \"\(name)\" in \(guild.label)\(where_)\(privacy)") {
+                () throws(ToolFailure) in
                 let response = try await context.write(
                     "POST", "/guilds/\(guild.id)/channels", body: payload, action: "create the channel \"\(name)\"")
                 let channel = response.body ?? .null
@@ -171,11 +177,14 @@ enum ChannelTools {
             body["position"] = .int(Int64(position))
             changes.append("move it to position \(position)")
         }
-        guard !changes.isEmpty else { throw ToolFailure("nothing to change: give name, topic, category, slowmode_seconds, nsfw or position") }
+        guard !changes.isEmpty else {
+            throw ToolFailure("nothing to change: give name, topic, category, slowmode_seconds, nsfw or position")
+        }
         let payload = JSONValue.object(body)
         return .planned(
             PlannedWrite("edit \(channel.label): \(changes.joined(separator: ", "))") { () throws(ToolFailure) in
-                let response = try await context.write("PATCH", "/channels/\(channel.id)", body: payload, action: "edit \(channel.label)")
+                let response = try await context.write(
+                    "PATCH", "/channels/\(channel.id)", body: payload, action: "edit \(channel.label)")
                 return ToolOutput(
                     "Edited \(DiscordFormat.channel(response.body ?? .null)).", ["channel": response.body ?? .null],
                     discordStatus: response.status)
@@ -189,7 +198,9 @@ enum ChannelTools {
     ) { arguments, context throws(ToolFailure) in
         let channel = try await context.channel(arguments)
         return .planned(
-            PlannedWrite("delete the \(DiscordFormat.channelType(channel.object ?? .null)) channel \(channel.label) and all its messages, for good") {
+            PlannedWrite(
+                "delete the \(DiscordFormat.channelType(channel.object ?? .null)) channel \(channel.label) and all its messages, for good"
+            ) {
                 () throws(ToolFailure) in
                 let response = try await context.write("DELETE", "/channels/\(channel.id)", action: "delete \(channel.label)")
                 return ToolOutput("Deleted \(channel.label).", ["deleted": .string(channel.id)], discordStatus: response.status)
@@ -230,14 +241,18 @@ enum ChannelTools {
                     action: "set permissions in \(channel.label)")
                 return ToolOutput(
                     "Set the permissions of \(target.resolved.label) in \(channel.label).",
-                    ["channel_id": .string(channel.id), "overwrite": ["id": .string(target.resolved.id), "type": .int(target.type)]],
+                    [
+                        "channel_id": .string(channel.id),
+                        "overwrite": ["id": .string(target.resolved.id), "type": .int(target.type)],
+                    ],
                     discordStatus: response.status)
             })
     }
 
     static let deleteChannelPermissions = DiscordTool(
         "delete_channel_permissions", title: "Remove channel permission overwrite", effect: .destructive, idempotent: true,
-        description: "Removes a role's or member's permission overwrite from a channel, so the server-wide permissions apply again.",
+        description:
+            "Removes a role's or member's permission overwrite from a channel, so the server-wide permissions apply again.",
         properties: [
             "channel": InputSchema.channel, "guild": InputSchema.guild,
             "target": InputSchema.string("The role or member: id, name, or @name."),
@@ -247,7 +262,8 @@ enum ChannelTools {
         let channel = try await context.channel(arguments)
         let target = try await overwriteTarget(arguments, channel: channel, context: context)
         return .planned(
-            PlannedWrite("remove the permission overwrite of \(target.resolved.label) from \(channel.label)") { () throws(ToolFailure) in
+            PlannedWrite("remove the permission overwrite of \(target.resolved.label) from \(channel.label)") {
+                () throws(ToolFailure) in
                 let response = try await context.write(
                     "DELETE", "/channels/\(channel.id)/permissions/\(target.resolved.id)",
                     action: "remove a permission overwrite from \(channel.label)")
@@ -263,7 +279,9 @@ enum ChannelTools {
     {
         let reference = try arguments.requiredString("target")
         guard let guild = channel.guildID else { throw ToolFailure("\(channel.label) is not in a server") }
-        if let existing = channel.object?["permission_overwrites"]?.arrayValue?.first(where: { $0["id"]?.stringValue == reference }) {
+        if let existing = channel.object?["permission_overwrites"]?.arrayValue?.first(where: {
+            $0["id"]?.stringValue == reference
+        }) {
             return (Resolved(id: reference, name: reference, object: existing), DiscordFormat.int(existing["type"]) ?? 0)
         }
         if let role = try? await context.role(reference, guild: guild) { return (role, 0) }

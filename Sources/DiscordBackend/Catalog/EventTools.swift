@@ -8,7 +8,8 @@ enum EventTools {
     static let statusNumbers: [String: Int64] = ["scheduled": 1, "active": 2, "completed": 3, "canceled": 4]
 
     static func line(_ event: JSONValue) -> String {
-        var text = "\(event["name"]?.stringValue ?? "?") (id \(event["id"]?.stringValue ?? "?")): \(event["scheduled_start_time"]?.stringValue ?? "?")"
+        var text =
+            "\(event["name"]?.stringValue ?? "?") (id \(event["id"]?.stringValue ?? "?")): \(event["scheduled_start_time"]?.stringValue ?? "?")"
         if let end = event["scheduled_end_time"]?.stringValue { text += " to \(end)" }
         if let location = event["entity_metadata"]?["location"]?.stringValue { text += " at \(location)" }
         if let channel = event["channel_id"]?.stringValue { text += " in channel \(channel)" }
@@ -75,7 +76,9 @@ enum EventTools {
             throw ToolFailure("give location (somewhere outside Discord) or channel (a voice or stage channel)")
         }
         if creating {
-            guard body["name"] != nil, body["scheduled_start_time"] != nil else { throw ToolFailure("name and start_time are required") }
+            guard body["name"] != nil, body["scheduled_start_time"] != nil else {
+                throw ToolFailure("name and start_time are required")
+            }
             if body["entity_type"] == 3 && body["scheduled_end_time"] == nil {
                 throw ToolFailure("an event with a location needs end_time")
             }
@@ -95,11 +98,14 @@ enum EventTools {
         properties: ["guild": InputSchema.guild]
     ) { arguments, context throws(ToolFailure) in
         let guild = try await context.guild(arguments)
-        let events = try await context.get(
-            "/guilds/\(guild.id)/scheduled-events", query: [("with_user_count", "true")], action: "list events"
-        ).arrayValue ?? []
+        let events =
+            try await context.get(
+                "/guilds/\(guild.id)/scheduled-events", query: [("with_user_count", "true")], action: "list events"
+            ).arrayValue ?? []
         return .done(
-            ToolOutput(DiscordFormat.list("Events in \(guild.label)", events.map(line), empty: "No scheduled events."), ["events": .array(events)]))
+            ToolOutput(
+                DiscordFormat.list("Events in \(guild.label)", events.map(line), empty: "No scheduled events."),
+                ["events": .array(events)]))
     }
 
     static let getEvent = DiscordTool(
@@ -129,18 +135,22 @@ enum EventTools {
                 let response = try await context.write(
                     "POST", "/guilds/\(guild.id)/scheduled-events", body: payload, action: "schedule an event")
                 return ToolOutput(
-                    "Scheduled \(line(response.body ?? .null)).", ["event": response.body ?? .null], discordStatus: response.status)
+                    "Scheduled \(line(response.body ?? .null)).", ["event": response.body ?? .null],
+                    discordStatus: response.status)
             })
     }
 
     static let editEvent = DiscordTool(
         "edit_event", title: "Edit event", effect: .write, idempotent: true,
-        description: "Changes a scheduled event's name, times, description or place, or its status (active, completed, canceled).",
+        description:
+            "Changes a scheduled event's name, times, description or place, or its status (active, completed, canceled).",
         properties: [
             "guild": InputSchema.guild, "event_id": InputSchema.string("The event's id."),
             "name": InputSchema.string("New name.", maxLength: 100), "start_time": InputSchema.string("New start (ISO 8601)."),
-            "end_time": InputSchema.string("New end (ISO 8601)."), "description": InputSchema.string("New description.", maxLength: 1000),
-            "location": InputSchema.string("New place outside Discord."), "channel": InputSchema.string("New voice or stage channel."),
+            "end_time": InputSchema.string("New end (ISO 8601)."),
+            "description": InputSchema.string("New description.", maxLength: 1000),
+            "location": InputSchema.string("New place outside Discord."),
+            "channel": InputSchema.string("New voice or stage channel."),
             "status": InputSchema.string("Start, end or cancel it.", choices: ["active", "completed", "canceled"]),
         ],
         required: ["event_id"]
@@ -158,7 +168,8 @@ enum EventTools {
             PlannedWrite("change event \(id) in \(guild.label): \(words.joined(separator: ", "))") { () throws(ToolFailure) in
                 let response = try await context.write(
                     "PATCH", "/guilds/\(guild.id)/scheduled-events/\(id)", body: payload, action: "edit event \(id)")
-                return ToolOutput("Edited \(line(response.body ?? .null)).", ["event": response.body ?? .null], discordStatus: response.status)
+                return ToolOutput(
+                    "Edited \(line(response.body ?? .null)).", ["event": response.body ?? .null], discordStatus: response.status)
             })
     }
 
@@ -172,7 +183,8 @@ enum EventTools {
         let event = try await context.get("/guilds/\(guild.id)/scheduled-events/\(id)", action: "get event \(id)")
         return .planned(
             PlannedWrite("delete the event \(line(event))") { () throws(ToolFailure) in
-                let response = try await context.write("DELETE", "/guilds/\(guild.id)/scheduled-events/\(id)", action: "delete event \(id)")
+                let response = try await context.write(
+                    "DELETE", "/guilds/\(guild.id)/scheduled-events/\(id)", action: "delete event \(id)")
                 return ToolOutput("Deleted the event \(id).", ["deleted": .string(id)], discordStatus: response.status)
             })
     }
@@ -189,11 +201,15 @@ enum EventTools {
         let guild = try await context.guild(arguments)
         let id = try eventID(arguments)
         let limit = try arguments.int("limit", in: 1...100) ?? 100
-        let users = try await context.get(
-            "/guilds/\(guild.id)/scheduled-events/\(id)/users", query: [("limit", String(limit)), ("with_member", "true")],
-            action: "list interested users"
-        ).arrayValue ?? []
+        let users =
+            try await context.get(
+                "/guilds/\(guild.id)/scheduled-events/\(id)/users", query: [("limit", String(limit)), ("with_member", "true")],
+                action: "list interested users"
+            ).arrayValue ?? []
         let lines = users.map { "\(DiscordFormat.userName($0["user"])) (id \($0["user"]?["id"]?.stringValue ?? "?"))" }
-        return .done(ToolOutput(DiscordFormat.list("Interested in event \(id)", lines, empty: "No one is interested yet."), ["users": .array(users)]))
+        return .done(
+            ToolOutput(
+                DiscordFormat.list("Interested in event \(id)", lines, empty: "No one is interested yet."),
+                ["users": .array(users)]))
     }
 }

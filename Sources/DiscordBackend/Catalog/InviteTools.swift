@@ -48,7 +48,9 @@ enum InviteTools {
             place = guild.label
         }
         return .done(
-            ToolOutput(DiscordFormat.list("Invites in \(place)", invites.map(line), empty: "No invites in \(place)."), ["invites": .array(invites)]))
+            ToolOutput(
+                DiscordFormat.list("Invites in \(place)", invites.map(line), empty: "No invites in \(place)."),
+                ["invites": .array(invites)]))
     }
 
     static let createInvite = DiscordTool(
@@ -72,7 +74,8 @@ enum InviteTools {
         let lifetime = age == 0 ? "never expiring" : "valid \(age / 3600 > 0 ? "\(age / 3600) h" : "\(age) s")"
         let payload = JSONValue.object(body)
         return .planned(
-            PlannedWrite("create an invite to \(channel.label), \(lifetime), \(uses == 0 ? "unlimited uses" : "\(uses) use(s)")") {
+            PlannedWrite("create an invite to \(channel.label), \(lifetime), \(uses == 0 ? "unlimited uses" : "\(uses) use(s)")")
+            {
                 () throws(ToolFailure) in
                 let response = try await context.write(
                     "POST", "/channels/\(channel.id)/invites", body: payload, action: "create an invite")

@@ -31,7 +31,8 @@ enum MemberTools {
         let roles = try await roleNames(guild.id, context: context)
         return .done(
             ToolOutput(
-                DiscordFormat.list("Members of \(guild.label)", members.map { DiscordFormat.member($0, roleNames: roles) }, empty: "No members."),
+                DiscordFormat.list(
+                    "Members of \(guild.label)", members.map { DiscordFormat.member($0, roleNames: roles) }, empty: "No members."),
                 ["members": .array(members)]))
     }
 
@@ -61,13 +62,16 @@ enum MemberTools {
         let guild = try await context.guild(arguments)
         let query = try arguments.requiredString("query")
         let limit = try arguments.int("limit", in: 1...1000) ?? 25
-        let members = try await context.get(
-            "/guilds/\(guild.id)/members/search", query: [("query", query), ("limit", String(limit))],
-            action: "search members"
-        ).arrayValue ?? []
+        let members =
+            try await context.get(
+                "/guilds/\(guild.id)/members/search", query: [("query", query), ("limit", String(limit))],
+                action: "search members"
+            ).arrayValue ?? []
         return .done(
             ToolOutput(
-                DiscordFormat.list("Members matching \"\(query)\"", members.map { DiscordFormat.member($0) }, empty: "No member's name starts with \"\(query)\"."),
+                DiscordFormat.list(
+                    "Members matching \"\(query)\"", members.map { DiscordFormat.member($0) },
+                    empty: "No member's name starts with \"\(query)\"."),
                 ["members": .array(members)]))
     }
 
@@ -124,12 +128,14 @@ enum MemberTools {
         let until = Date().addingTimeInterval(Double(minutes) * 60)
         let stamp = ISO8601DateFormatter().string(from: until)
         return .planned(
-            PlannedWrite("time out \(member.label) in \(guild.label) for \(minutes) minutes (until \(stamp))") { () throws(ToolFailure) in
+            PlannedWrite("time out \(member.label) in \(guild.label) for \(minutes) minutes (until \(stamp))") {
+                () throws(ToolFailure) in
                 let response = try await context.write(
                     "PATCH", "/guilds/\(guild.id)/members/\(member.id)", body: ["communication_disabled_until": .string(stamp)],
                     action: "time out \(member.name)")
                 return ToolOutput(
-                    "Timed out \(member.label) until \(stamp).", ["member": response.body ?? .null], discordStatus: response.status)
+                    "Timed out \(member.label) until \(stamp).", ["member": response.body ?? .null],
+                    discordStatus: response.status)
             })
     }
 
@@ -167,7 +173,8 @@ enum MemberTools {
 
     static let banMember = DiscordTool(
         "ban_member", title: "Ban member", effect: .destructive, idempotent: true,
-        description: "Bans a user from the server (they are removed and cannot rejoin), optionally deleting their recent messages.",
+        description:
+            "Bans a user from the server (they are removed and cannot rejoin), optionally deleting their recent messages.",
         properties: [
             "guild": InputSchema.guild, "member": InputSchema.member,
             "delete_message_days": InputSchema.integer("Also delete their messages from the last days (0-7).", range: 0...7),
@@ -199,8 +206,10 @@ enum MemberTools {
         let name = DiscordFormat.userName(ban["user"])
         return .planned(
             PlannedWrite("lift the ban of \(name) (\(user)) in \(guild.label)") { () throws(ToolFailure) in
-                let response = try await context.write("DELETE", "/guilds/\(guild.id)/bans/\(user)", action: "lift the ban of \(name)")
-                return ToolOutput("Lifted the ban of \(name) (\(user)).", ["unbanned": .string(user)], discordStatus: response.status)
+                let response = try await context.write(
+                    "DELETE", "/guilds/\(guild.id)/bans/\(user)", action: "lift the ban of \(name)")
+                return ToolOutput(
+                    "Lifted the ban of \(name) (\(user)).", ["unbanned": .string(user)], discordStatus: response.status)
             })
     }
 
@@ -211,10 +220,13 @@ enum MemberTools {
     ) { arguments, context throws(ToolFailure) in
         let guild = try await context.guild(arguments)
         let limit = try arguments.int("limit", in: 1...1000) ?? 100
-        let bans = try await context.get("/guilds/\(guild.id)/bans", query: [("limit", String(limit))], action: "list bans").arrayValue ?? []
+        let bans =
+            try await context.get("/guilds/\(guild.id)/bans", query: [("limit", String(limit))], action: "list bans").arrayValue
+            ?? []
         let lines = bans.map { ban in
             "\(DiscordFormat.userName(ban["user"])) (id \(ban["user"]?["id"]?.stringValue ?? "?")): \(ban["reason"]?.stringValue ?? "no reason given")"
         }
-        return .done(ToolOutput(DiscordFormat.list("Bans in \(guild.label)", lines, empty: "No one is banned."), ["bans": .array(bans)]))
+        return .done(
+            ToolOutput(DiscordFormat.list("Bans in \(guild.label)", lines, empty: "No one is banned."), ["bans": .array(bans)]))
     }
 }

@@ -27,11 +27,13 @@ enum MessageTools {
         }
         guard anchors.count <= 1 else { throw ToolFailure("give only one of before, after and around") }
         query += anchors
-        let messages = try await context.get("/channels/\(channel.id)/messages", query: query, action: "read \(channel.label)")
+        let messages =
+            try await context.get("/channels/\(channel.id)/messages", query: query, action: "read \(channel.label)")
             .arrayValue ?? []
         return .done(
             ToolOutput(
-                DiscordFormat.list("Messages in \(channel.label), newest first", messages.map(DiscordFormat.message), empty: "No messages."),
+                DiscordFormat.list(
+                    "Messages in \(channel.label), newest first", messages.map(DiscordFormat.message), empty: "No messages."),
                 ["channel_id": .string(channel.id), "messages": .array(messages)]))
     }
 
@@ -71,7 +73,8 @@ enum MessageTools {
                     "POST", "/channels/\(channel.id)/messages", body: payload, action: "send a message to \(channel.label)")
                 let message = response.body ?? .null
                 return ToolOutput(
-                    "Sent to \(channel.label): \(DiscordFormat.message(message))", ["message": message], discordStatus: response.status)
+                    "Sent to \(channel.label): \(DiscordFormat.message(message))", ["message": message],
+                    discordStatus: response.status)
             })
     }
 
@@ -94,7 +97,8 @@ enum MessageTools {
                 let response = try await context.write(
                     "PATCH", "/channels/\(channel.id)/messages/\(id)", body: payload, action: "edit message \(id)")
                 let message = response.body ?? .null
-                return ToolOutput("Edited: \(DiscordFormat.message(message))", ["message": message], discordStatus: response.status)
+                return ToolOutput(
+                    "Edited: \(DiscordFormat.message(message))", ["message": message], discordStatus: response.status)
             })
     }
 

@@ -79,7 +79,9 @@ enum ModerationTools {
             let id = emoji["id"]?.stringValue ?? "?"
             return "\(name): <\(emoji["animated"]?.boolValue == true ? "a" : ""):\(name):\(id)> (react with \(name):\(id))"
         }
-        return .done(ToolOutput(DiscordFormat.list("Emojis of \(guild.label)", lines, empty: "No custom emojis."), ["emojis": .array(emojis)]))
+        return .done(
+            ToolOutput(
+                DiscordFormat.list("Emojis of \(guild.label)", lines, empty: "No custom emojis."), ["emojis": .array(emojis)]))
     }
 
     static let listAutomodRules = DiscordTool(
@@ -88,7 +90,8 @@ enum ModerationTools {
         properties: ["guild": InputSchema.guild]
     ) { arguments, context throws(ToolFailure) in
         let guild = try await context.guild(arguments)
-        let rules = try await context.get("/guilds/\(guild.id)/auto-moderation/rules", action: "list auto-moderation rules")
+        let rules =
+            try await context.get("/guilds/\(guild.id)/auto-moderation/rules", action: "list auto-moderation rules")
             .arrayValue ?? []
         let triggers: [Int64: String] = [1: "keywords", 3: "spam", 4: "keyword presets", 5: "mention spam", 6: "member profile"]
         let lines = rules.map { rule in
@@ -100,7 +103,9 @@ enum ModerationTools {
             return text
         }
         return .done(
-            ToolOutput(DiscordFormat.list("Auto-moderation rules of \(guild.label)", lines, empty: "No auto-moderation rules."), ["rules": .array(rules)]))
+            ToolOutput(
+                DiscordFormat.list("Auto-moderation rules of \(guild.label)", lines, empty: "No auto-moderation rules."),
+                ["rules": .array(rules)]))
     }
 
     static let sendDM = DiscordTool(
@@ -122,7 +127,8 @@ enum ModerationTools {
         return .planned(
             PlannedWrite("send \(member.label) the direct message \(preview)") { () throws(ToolFailure) in
                 let channel = try await context.write(
-                    "POST", "/users/@me/channels", body: ["recipient_id": .string(member.id)], action: "open a DM with \(member.name)")
+                    "POST", "/users/@me/channels", body: ["recipient_id": .string(member.id)],
+                    action: "open a DM with \(member.name)")
                 guard let channelID = channel.body?["id"]?.stringValue else { throw ToolFailure("Discord opened no DM channel") }
                 let response = try await context.write(
                     "POST", "/channels/\(channelID)/messages", body: body, action: "send a DM to \(member.name)")

@@ -17,7 +17,8 @@ enum ReactionAndPinTools {
         if emoji.hasPrefix("a:") { emoji = String(emoji.dropFirst(2)) }
         if emoji.hasPrefix(":") { emoji = String(emoji.dropFirst()) }
         guard emoji.count <= 100, !emoji.contains("/") else { throw ToolFailure("emoji must be an emoji like 👍 or name:id") }
-        let encoded = emoji.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: ":_-"))) ?? emoji
+        let encoded =
+            emoji.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: ":_-"))) ?? emoji
         return (encoded, emoji)
     }
 
@@ -87,10 +88,11 @@ enum ReactionAndPinTools {
         let id = try arguments.requiredSnowflake("message_id")
         let emoji = try emojiPath(arguments)
         let limit = try arguments.int("limit", in: 1...100) ?? 25
-        let users = try await context.get(
-            "/channels/\(channel.id)/messages/\(id)/reactions/\(emoji.path)", query: [("limit", String(limit))],
-            action: "list reactions"
-        ).arrayValue ?? []
+        let users =
+            try await context.get(
+                "/channels/\(channel.id)/messages/\(id)/reactions/\(emoji.path)", query: [("limit", String(limit))],
+                action: "list reactions"
+            ).arrayValue ?? []
         let lines = users.map { "\(DiscordFormat.userName($0)) (id \($0["id"]?.stringValue ?? "?"))" }
         return .done(
             ToolOutput(
@@ -114,7 +116,9 @@ enum ReactionAndPinTools {
         let messages = (pins["items"]?.arrayValue ?? []).compactMap { $0["message"] }
         return .done(
             ToolOutput(
-                DiscordFormat.list("Pinned in \(channel.label)", messages.map(DiscordFormat.message), empty: "Nothing is pinned in \(channel.label)."),
+                DiscordFormat.list(
+                    "Pinned in \(channel.label)", messages.map(DiscordFormat.message),
+                    empty: "Nothing is pinned in \(channel.label)."),
                 ["messages": .array(messages), "has_more": pins["has_more"] ?? false]))
     }
 
@@ -125,7 +129,8 @@ enum ReactionAndPinTools {
         DiscordTool(
             pin ? "pin_message" : "unpin_message", title: pin ? "Pin message" : "Unpin message", effect: .write,
             idempotent: true,
-            description: pin ? "Pins a message in its channel (at most 250 pins per channel)." : "Unpins a message; it stays in the channel.",
+            description: pin
+                ? "Pins a message in its channel (at most 250 pins per channel)." : "Unpins a message; it stays in the channel.",
             properties: messageProperties, required: ["channel", "message_id"]
         ) { arguments, context throws(ToolFailure) in
             let channel = try await context.channel(arguments)
@@ -136,7 +141,8 @@ enum ReactionAndPinTools {
                     let response = try await context.write(
                         pin ? "PUT" : "DELETE", "/channels/\(channel.id)/messages/pins/\(id)", action: "\(verb) message \(id)")
                     return ToolOutput(
-                        "\(pin ? "Pinned" : "Unpinned") message \(id) in \(channel.label).", ["message_id": .string(id), "pinned": .bool(pin)],
+                        "\(pin ? "Pinned" : "Unpinned") message \(id) in \(channel.label).",
+                        ["message_id": .string(id), "pinned": .bool(pin)],
                         discordStatus: response.status)
                 })
         }

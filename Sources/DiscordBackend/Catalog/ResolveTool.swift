@@ -38,7 +38,9 @@ enum ResolveTool {
         guard !matches.isEmpty else {
             throw ToolFailure(misses.joined(separator: "; "))
         }
-        let lines = matches.map { "\($0["kind"]?.stringValue ?? "?") \($0["name"]?.stringValue ?? "?"): \($0["id"]?.stringValue ?? "?")" }
+        let lines = matches.map {
+            "\($0["kind"]?.stringValue ?? "?") \($0["name"]?.stringValue ?? "?"): \($0["id"]?.stringValue ?? "?")"
+        }
         return .done(ToolOutput(lines.joined(separator: "\n"), ["matches": .array(matches)]))
     }
 }

@@ -54,7 +54,8 @@ enum RoleTools {
         let lines = roles.map { role in
             let permissions = DiscordPermissions.names(role["permissions"]?.stringValue)
             return DiscordFormat.role(role)
-                + (permissions.isEmpty ? "" : ": " + permissions.prefix(12).joined(separator: ", ") + (permissions.count > 12 ? ", …" : ""))
+                + (permissions.isEmpty
+                    ? "" : ": " + permissions.prefix(12).joined(separator: ", ") + (permissions.count > 12 ? ", …" : ""))
         }
         return .done(
             ToolOutput(DiscordFormat.list("Roles of \(guild.label)", lines, empty: "No roles."), ["roles": .array(roles)]))
@@ -70,7 +71,8 @@ enum RoleTools {
         let payload = JSONValue.object(body)
         return .planned(
             PlannedWrite("create a role in \(guild.label) with \(words.joined(separator: ", "))") { () throws(ToolFailure) in
-                let response = try await context.write("POST", "/guilds/\(guild.id)/roles", body: payload, action: "create a role")
+                let response = try await context.write(
+                    "POST", "/guilds/\(guild.id)/roles", body: payload, action: "create a role")
                 return ToolOutput(
                     "Created \(DiscordFormat.role(response.body ?? .null)).", ["role": response.body ?? .null],
                     discordStatus: response.status)
@@ -96,7 +98,8 @@ enum RoleTools {
         guard !body.isEmpty else { throw ToolFailure("nothing to change: give name, permissions, color, hoist or mentionable") }
         let payload = JSONValue.object(body)
         return .planned(
-            PlannedWrite("change the role \(role.label) in \(guild.label) to \(words.joined(separator: ", "))") { () throws(ToolFailure) in
+            PlannedWrite("change the role \(role.label) in \(guild.label) to \(words.joined(separator: ", "))") {
+                () throws(ToolFailure) in
                 let response = try await context.write(
                     "PATCH", "/guilds/\(guild.id)/roles/\(role.id)", body: payload, action: "edit the role \(role.name)")
                 return ToolOutput(
@@ -117,7 +120,8 @@ enum RoleTools {
                 () throws(ToolFailure) in
                 let response = try await context.write(
                     "DELETE", "/guilds/\(guild.id)/roles/\(role.id)", action: "delete the role \(role.name)")
-                return ToolOutput("Deleted the role \(role.label).", ["deleted": .string(role.id)], discordStatus: response.status)
+                return ToolOutput(
+                    "Deleted the role \(role.label).", ["deleted": .string(role.id)], discordStatus: response.status)
             })
     }
 
@@ -142,7 +146,9 @@ enum RoleTools {
                         add ? "PUT" : "DELETE", "/guilds/\(guild.id)/members/\(member.id)/roles/\(role.id)",
                         action: add ? "give \(member.name) a role" : "take a role from \(member.name)")
                     return ToolOutput(
-                        add ? "Gave \(member.label) the role \(role.label)." : "Took the role \(role.label) from \(member.label).",
+                        add
+                            ? "Gave \(member.label) the role \(role.label)."
+                            : "Took the role \(role.label) from \(member.label).",
                         ["member_id": .string(member.id), "role_id": .string(role.id), "has_role": .bool(add)],
                         discordStatus: response.status)
                 })

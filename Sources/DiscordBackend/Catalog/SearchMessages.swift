@@ -33,7 +33,9 @@ enum SearchMessages {
         }
         var found: [JSONValue]
         var method = "Discord's search"
-        if let results = try await guildSearch(query, guild: guildID, channel: channel, author: author, limit: limit, context: context) {
+        if let results = try await guildSearch(
+            query, guild: guildID, channel: channel, author: author, limit: limit, context: context)
+        {
             found = results
         } else {
             method = "a scan of recent messages"
@@ -43,7 +45,8 @@ enum SearchMessages {
         let lines = found.map { "in \($0["channel_id"]?.stringValue ?? "?"): " + DiscordFormat.message($0) }
         return .done(
             ToolOutput(
-                DiscordFormat.list("Messages matching \"\(query)\" (\(method))", lines, empty: "No message matches \"\(query)\" (\(method))."),
+                DiscordFormat.list(
+                    "Messages matching \"\(query)\" (\(method))", lines, empty: "No message matches \"\(query)\" (\(method))."),
                 ["messages": .array(found), "method": .string(method == "Discord's search" ? "search" : "scan")]))
     }
 
@@ -75,7 +78,8 @@ enum SearchMessages {
         if let channel {
             channelIDs = [channel.id]
         } else {
-            let channels = try await context.get("/guilds/\(guild)/channels", action: "list the server's channels").arrayValue ?? []
+            let channels =
+                try await context.get("/guilds/\(guild)/channels", action: "list the server's channels").arrayValue ?? []
             channelIDs = channels.filter { [0, 5].contains(DiscordFormat.int($0["type"]) ?? -1) }
                 .compactMap { $0["id"]?.stringValue }.filter(context.policy.allowsChannel).prefix(scanChannels).map { $0 }
         }
@@ -87,7 +91,8 @@ enum SearchMessages {
             while read < scanPerChannel && found.count < limit {
                 var query = [("limit", "100")]
                 if let before { query.append(("before", before)) }
-                let page = try await context.get("/channels/\(channelID)/messages", query: query, action: "read recent messages")
+                let page =
+                    try await context.get("/channels/\(channelID)/messages", query: query, action: "read recent messages")
                     .arrayValue ?? []
                 read += page.count
                 for message in page where (message["content"]?.stringValue ?? "").lowercased().contains(needle) {

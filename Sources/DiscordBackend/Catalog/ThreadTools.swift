@@ -88,7 +88,8 @@ enum ThreadTools {
         let body: JSONValue = lock ? ["archived": true, "locked": true] : ["archived": true]
         return .planned(
             PlannedWrite("archive\(lock ? " and lock" : "") the thread \(thread.label)") { () throws(ToolFailure) in
-                let response = try await context.write("PATCH", "/channels/\(thread.id)", body: body, action: "archive \(thread.label)")
+                let response = try await context.write(
+                    "PATCH", "/channels/\(thread.id)", body: body, action: "archive \(thread.label)")
                 return ToolOutput(
                     "Archived\(lock ? " and locked" : "") \(thread.label).", ["thread": response.body ?? .null],
                     discordStatus: response.status)
@@ -120,7 +121,10 @@ enum ThreadTools {
         let available = forum.object?["available_tags"]?.arrayValue ?? []
         var tagIDs: [JSONValue] = []
         for tag in try arguments.stringList("tags") ?? [] {
-            guard let match = available.first(where: { $0["name"]?.stringValue?.lowercased() == tag.lowercased() || $0["id"]?.stringValue == tag }),
+            guard
+                let match = available.first(where: {
+                    $0["name"]?.stringValue?.lowercased() == tag.lowercased() || $0["id"]?.stringValue == tag
+                }),
                 let id = match["id"]?.stringValue
             else {
                 throw ToolFailure(NameMatching.notFound("tag", tag, candidates: available.compactMap { $0["name"]?.stringValue }))
@@ -131,7 +135,8 @@ enum ThreadTools {
         if !tagIDs.isEmpty { body["applied_tags"] = .array(tagIDs) }
         let payload = JSONValue.object(body)
         return .planned(
-            PlannedWrite("open the post \"\(title)\" in \(forum.label) with \(MessageBody.preview(message))") { () throws(ToolFailure) in
+            PlannedWrite("open the post \"\(title)\" in \(forum.label) with \(MessageBody.preview(message))") {
+                () throws(ToolFailure) in
                 let response = try await context.write(
                     "POST", "/channels/\(forum.id)/threads", body: payload, action: "open a post in \(forum.label)")
                 return ToolOutput(

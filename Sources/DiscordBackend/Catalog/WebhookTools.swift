@@ -109,7 +109,8 @@ enum WebhookTools {
         let (webhook, _) = try await webhook(arguments, context: context)
         let id = webhook["id"]?.stringValue ?? ""
         return .planned(
-            PlannedWrite("delete the webhook \(line(webhook)); anything posting through it stops working") { () throws(ToolFailure) in
+            PlannedWrite("delete the webhook \(line(webhook)); anything posting through it stops working") {
+                () throws(ToolFailure) in
                 let response = try await context.write("DELETE", "/webhooks/\(id)", action: "delete webhook \(id)")
                 return ToolOutput("Deleted the webhook \(id).", ["deleted": .string(id)], discordStatus: response.status)
             })
@@ -137,7 +138,9 @@ enum WebhookTools {
         }
         let payload = JSONValue.object(body)
         return .planned(
-            PlannedWrite("post \(MessageBody.preview(body)) to \(channel.label) through the webhook \(webhook["name"]?.stringValue ?? id)") {
+            PlannedWrite(
+                "post \(MessageBody.preview(body)) to \(channel.label) through the webhook \(webhook["name"]?.stringValue ?? id)"
+            ) {
                 () throws(ToolFailure) in
                 let response = try await context.write(
                     "POST", "/webhooks/\(id)/\(token)", query: [("wait", "true")], body: payload,

@@ -136,7 +136,8 @@ struct DiscordContext: Sendable {
         let name = reference.hasPrefix("@") ? String(reference.dropFirst()) : reference
         let found =
             try await get(
-                "/guilds/\(guild)/members/search", query: [("query", name), ("limit", "25")], action: "search the server's members"
+                "/guilds/\(guild)/members/search", query: [("query", name), ("limit", "25")],
+                action: "search the server's members"
             ).arrayValue ?? []
         let exact = found.filter { member in
             DiscordFormat.memberNames(member).contains { $0.lowercased() == name.lowercased() }

@@ -15,7 +15,8 @@ public actor ManagedBackend {
         public var auditsResults: Bool
 
         public init(
-            name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter, auditsResults: Bool = false
+            name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter,
+            auditsResults: Bool = false
         ) {
             self.auditsResults = auditsResults
             self.name = name
