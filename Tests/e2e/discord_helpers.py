@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import anyio
 import httpx2
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from discord_fake import DiscordFake
 from gateway import Gateway
-from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer
+from mcp_helpers import MODERN, run_sdk_client
 from oauth_helpers import obtain_tokens
 
 CALL_TIMEOUT = 60
@@ -63,16 +61,10 @@ class DiscordSetup:
     def run(self, body, mode: str = MODERN, **client_kw):
         """Runs `await body(session)` in one SDK client session; returns what it returns."""
 
-        async def main():
-            with anyio.fail_after(CALL_TIMEOUT):
-                async with httpx2.AsyncClient(headers=bearer(self.token), timeout=httpx2.Timeout(30),
-                                              trust_env=False) as http:
-                    async with Client(streamable_http_client(self.gw.mcp_url, http_client=http), mode=mode,
-                                      read_timeout_seconds=30, cache=None, **client_kw) as client:
-                        assert client.protocol_version == (MODERN if mode == MODERN else LATEST_HANDSHAKE)
-                        return await body(Session(client))
+        async def with_session(client: Client):
+            return await body(Session(client))
 
-        return anyio.run(main)
+        return run_sdk_client(self.gw, self.token, with_session, mode, CALL_TIMEOUT, **client_kw)
 
     def call(self, tool: str, mode: str = MODERN, **arguments) -> Answer:
         async def body(session):

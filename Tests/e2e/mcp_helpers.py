@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 
+import anyio
 import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from gateway import Gateway
@@ -161,3 +164,18 @@ def find_mcp_error(raised: BaseException) -> MCPError | None:
         if found := find_mcp_error(inner):
             return found
     return None
+
+
+def run_sdk_client(gw: Gateway, token: str, body, mode: str = MODERN, timeout: float = 60, **client_kw):
+    """Runs `await body(client)` in one MCP SDK client session on the gateway's /mcp (`mode` is "legacy" or
+    "2026-07-28"), after checking the version it negotiated; returns what body returns."""
+
+    async def main():
+        with anyio.fail_after(timeout):
+            async with httpx2.AsyncClient(headers=bearer(token), timeout=httpx2.Timeout(30), trust_env=False) as http:
+                async with Client(streamable_http_client(gw.mcp_url, http_client=http), mode=mode,
+                                  read_timeout_seconds=30, cache=None, **client_kw) as client:
+                    assert client.protocol_version == (MODERN if mode == MODERN else LATEST_HANDSHAKE)
+                    return await body(client)
+
+    return anyio.run(main)

@@ -8,15 +8,12 @@ import re
 import sqlite3
 import time
 
-import anyio
 import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from backend_fixtures import BackendProcess, fixture_args, write_backends_file
 from gateway import Gateway
-from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, modern_body, modern_headers, response_message
+from mcp_helpers import MODERN, bearer, modern_body, modern_headers, response_message, run_sdk_client
 from oauth_helpers import obtain_tokens
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -31,22 +28,10 @@ class Fleet:
         self.token = token
         self.processes = processes
 
-    def http(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(headers=bearer(self.token), timeout=httpx2.Timeout(30), trust_env=False)
-
     def run(self, mode: str, body, **client_kw):
         """Runs body(client) in an SDK client session of the given mode; returns its result."""
 
-        async def main():
-            with anyio.fail_after(CALL_TIMEOUT):
-                async with self.http() as http:
-                    async with Client(streamable_http_client(self.gw.mcp_url, http_client=http), mode=mode,
-                                      read_timeout_seconds=30, cache=None, **client_kw) as client:
-                        expected = MODERN if mode == "2026-07-28" else LATEST_HANDSHAKE
-                        assert client.protocol_version == expected
-                        return await body(client)
-
-        return anyio.run(main)
+        return run_sdk_client(self.gw, self.token, body, mode, CALL_TIMEOUT, **client_kw)
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,10 @@ import time
 import anyio
 import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from backend_fixtures import BackendProcess, fixture_args, write_backends_file
 from gateway import Gateway
-from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer
+from mcp_helpers import bearer, run_sdk_client
 from oauth_helpers import obtain_tokens
 
 MODES = ["2026-07-28", "legacy"]
@@ -26,16 +24,7 @@ class Setup:
         self.gw, self.token, self.processes, self.markers = gw, token, processes, markers
 
     def run(self, body, mode: str = "2026-07-28", timeout: float = 60, **client_kw):
-        async def main():
-            with anyio.fail_after(timeout):
-                async with httpx2.AsyncClient(headers=bearer(self.token), timeout=httpx2.Timeout(30),
-                                              trust_env=False) as http:
-                    async with Client(streamable_http_client(self.gw.mcp_url, http_client=http), mode=mode,
-                                      read_timeout_seconds=30, cache=None, **client_kw) as client:
-                        assert client.protocol_version == (MODERN if mode == "2026-07-28" else LATEST_HANDSHAKE)
-                        return await body(client)
-
-        return anyio.run(main)
+        return run_sdk_client(self.gw, self.token, body, mode, timeout, **client_kw)
 
     def status(self) -> dict:
         with httpx2.Client(timeout=30, trust_env=False) as http:

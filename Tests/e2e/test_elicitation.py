@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import anyio
 import httpx2
 import mcp_types as types
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from backend_fixtures import BackendProcess, fixture_args, gateway_in_front
-from mcp_helpers import LATEST_HANDSHAKE, MODERN, bearer, find_mcp_error, modern_body, modern_headers, response_message
+from mcp_helpers import (
+    MODERN, find_mcp_error, modern_body, modern_headers, response_message, run_sdk_client)
 
 # alpha speaks 2026-07-28 (input_required); delta only the handshake era (elicitation/create); gamma is stdio.
 BACKENDS = ["alpha", "delta", "gamma"]
@@ -30,15 +28,10 @@ def setup(tmp_path_factory):
 def call(setup, mode: str, tool: str, **client_kw):
     gw, token = setup
 
-    async def main():
-        with anyio.fail_after(60):
-            async with httpx2.AsyncClient(headers=bearer(token), timeout=httpx2.Timeout(30), trust_env=False) as http:
-                async with Client(streamable_http_client(gw.mcp_url, http_client=http), mode=mode,
-                                  read_timeout_seconds=30, cache=None, **client_kw) as client:
-                    assert client.protocol_version == (MODERN if mode == "2026-07-28" else LATEST_HANDSHAKE)
-                    return await client.call_tool(tool, {})
+    async def body(client):
+        return await client.call_tool(tool, {})
 
-    return anyio.run(main)
+    return run_sdk_client(gw, token, body, mode, **client_kw)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -108,13 +101,9 @@ def test_sampling_is_relayed_like_elicitation(setup, mode, backend):
 
     gw, token = setup
 
-    async def main():
-        with anyio.fail_after(60):
-            async with httpx2.AsyncClient(headers=bearer(token), timeout=httpx2.Timeout(30), trust_env=False) as http:
-                async with Client(streamable_http_client(gw.mcp_url, http_client=http), mode=mode,
-                                  read_timeout_seconds=30, cache=None, sampling_callback=on_sample) as client:
-                    return await client.call_tool(f"{backend}__summarize", {"text": "a long text"})
+    async def body(client):
+        return await client.call_tool(f"{backend}__summarize", {"text": "a long text"})
 
-    result = anyio.run(main)
+    result = run_sdk_client(gw, token, body, mode, sampling_callback=on_sample)
     assert prompts == ["Summarize: a long text"], prompts
     assert not result.is_error and result.content[0].text == "sampled: short", result

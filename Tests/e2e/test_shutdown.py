@@ -4,7 +4,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from mcp_helpers import open_session, session_headers
 from oauth_helpers import obtain_tokens
