@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
+from . import (  # noqa: F401 (imported for the routes they register)
     routes_channels,
     routes_events,
     routes_guilds,
@@ -18,22 +18,6 @@ from . import (
     routes_webhooks,
 )
 from .routing import ROUTES, Route
-
-MODULES = (
-    routes_channels,
-    routes_events,
-    routes_guilds,
-    routes_invites,
-    routes_members,
-    routes_messages,
-    routes_pins,
-    routes_reactions,
-    routes_roles,
-    routes_search,
-    routes_threads,
-    routes_users,
-    routes_webhooks,
-)
 
 
 def all_routes() -> list[Route]:
