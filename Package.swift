@@ -28,8 +28,7 @@ let package = Package(
         .executableTarget(
             name: "mcp-gateway",
             dependencies: [
-                "GatewayApp",
-                "OAuthServer",
+                "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

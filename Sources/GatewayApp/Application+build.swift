@@ -39,7 +39,7 @@ public func buildApplication(
     // All grant traffic goes through the cache, so every revocation made here also clears it.
     let grants = CachingGrantStore(database)
     let sessions = SessionRegistry()
-    let bearer = BearerAuthenticator(configuration: oauth, grants: grants)
+    let bearer = BearerAuthenticator(configuration: oauth, grants: grants, personalTokens: database)
 
     // Only HTTP and SSE backends need an HTTP client; without one, nothing must be shut down.
     let httpClient = backends.contains(where: \.needsHTTPClient) ? makeBackendHTTPClient() : nil
@@ -69,7 +69,11 @@ public func buildApplication(
     ).addRoutes(to: router)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 
-    health.addProtectedRoutes(to: router.group().add(middleware: BearerAuthMiddleware(authenticator: bearer)))
+    // `/status` opens to the operator's personal tokens (scope `status`) and to any client's access token.
+    health.addProtectedRoutes(
+        to: router.group().add(
+            middleware: BearerAuthMiddleware(
+                authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope, OAuthConfiguration.defaultScope])))
     let mcp = router.group()
         .add(middleware: OriginCheckMiddleware(ownOrigin: oauth.issuer, additionalOrigins: settings.allowedOrigins))
         .add(middleware: BearerAuthMiddleware(authenticator: bearer))

@@ -7,11 +7,16 @@ import MCPCore
 public struct BearerAuthenticator: Sendable {
     let configuration: OAuthConfiguration
     let grants: any GrantStore
+    let personalTokens: (any PersonalTokenStore)?
     let now: @Sendable () -> Date
 
-    public init(configuration: OAuthConfiguration, grants: any GrantStore, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        configuration: OAuthConfiguration, grants: any GrantStore, personalTokens: (any PersonalTokenStore)? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
         self.grants = grants
+        self.personalTokens = personalTokens
         self.now = now
     }
 
@@ -20,8 +25,11 @@ public struct BearerAuthenticator: Sendable {
         case refused(Response)
     }
 
-    /// Validates the request's bearer token for `requiredScope`.
-    public func authenticate(_ request: Request, requiredScope: String = OAuthConfiguration.defaultScope) async -> Outcome {
+    /// Validates the request's bearer token: it must carry one of `acceptedScopes` (the first is the one asked
+    /// for in a challenge).
+    public func authenticate(_ request: Request, acceptedScopes: [String] = [OAuthConfiguration.defaultScope]) async
+        -> Outcome
+    {
         if request.uri.queryParameters["access_token"] != nil {
             return .refused(
                 challenge(
@@ -34,22 +42,34 @@ public struct BearerAuthenticator: Sendable {
             return .refused(challenge(status: .unauthorized, error: "invalid_request", description: "use the Bearer scheme"))
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.utf8.count <= 512,
-            let grant = try? await grants.accessGrant(tokenHash: TokenCrypto.hash(token), now: now()),
-            configuration.isThisResource(grant.resource)
-        else {
+        let requiredScope = acceptedScopes.first ?? OAuthConfiguration.defaultScope
+        guard !token.isEmpty, token.utf8.count <= 512, let grant = await grant(for: token) else {
             return .refused(
                 challenge(
-                    status: .unauthorized, error: "invalid_token", description: "the access token is invalid, expired or revoked")
-            )
+                    status: .unauthorized, error: "invalid_token", description: "the access token is invalid, expired or revoked",
+                    scope: requiredScope))
         }
-        guard grant.scopes.contains(requiredScope) else {
+        guard !grant.scopes.isDisjoint(with: acceptedScopes) else {
             return .refused(
                 challenge(
                     status: .forbidden, error: "insufficient_scope", description: "this needs the \(requiredScope) scope",
                     scope: requiredScope))
         }
         return .granted(grant)
+    }
+
+    /// The grant behind a live OAuth access token for this resource, or behind a live personal token.
+    private func grant(for token: String) async -> AccessGrant? {
+        let hash = TokenCrypto.hash(token)
+        if PersonalTokens.isPersonal(token) {
+            guard let personal = try? await personalTokens?.usePersonalToken(hash: hash, now: now()) else { return nil }
+            return AccessGrant(
+                clientID: "token:\(personal.name)", grantID: "personal:\(personal.id)", scopes: personal.scopes,
+                resource: "", expiresAt: personal.expiresAt ?? .distantFuture)
+        }
+        guard let grant = try? await grants.accessGrant(tokenHash: hash, now: now()), configuration.isThisResource(grant.resource)
+        else { return nil }
+        return grant
     }
 
     public func challenge(
@@ -72,17 +92,17 @@ public struct BearerAuthenticator: Sendable {
 /// Puts a protected route group behind `BearerAuthenticator`; the grant travels in the context.
 public struct BearerAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
     let authenticator: BearerAuthenticator
-    let requiredScope: String
+    let acceptedScopes: [String]
 
-    public init(authenticator: BearerAuthenticator, requiredScope: String = OAuthConfiguration.defaultScope) {
+    public init(authenticator: BearerAuthenticator, acceptedScopes: [String] = [OAuthConfiguration.defaultScope]) {
         self.authenticator = authenticator
-        self.requiredScope = requiredScope
+        self.acceptedScopes = acceptedScopes
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        switch await authenticator.authenticate(request, requiredScope: requiredScope) {
+        switch await authenticator.authenticate(request, acceptedScopes: acceptedScopes) {
         case .refused(let response):
             return response
         case .granted(let grant):

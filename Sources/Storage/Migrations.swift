@@ -96,6 +96,22 @@ enum Migrations {
                     ALTER TABLE audit_events ADD COLUMN upstream_status INTEGER;
                     """)
         }
+        migrator.registerMigration("v4-personal-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE personal_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        scope TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        expires_at REAL,
+                        last_used_at REAL,
+                        revoked_at REAL
+                    );
+                    CREATE UNIQUE INDEX personal_tokens_live_name ON personal_tokens(name) WHERE revoked_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }

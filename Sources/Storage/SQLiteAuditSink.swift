@@ -21,28 +21,17 @@ extension GatewayDatabase: AuditSink {
         }
     }
 
-    /// The newest audit events, newest first: for tests and the operator's tools.
-    public func recentAuditEvents(limit: Int = 100) async throws -> [AuditEvent] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status
-                    FROM audit_events ORDER BY id DESC LIMIT ?
-                    """, arguments: [limit]
-            ).map { row in
-                let label: String = row["outcome"]
-                let outcome: AuditEvent.Outcome =
-                    switch label {
-                    case "ok": .ok
-                    case "tool_error": .toolError
-                    default: .failed(row["detail"] ?? "")
-                    }
-                return AuditEvent(
-                    time: Date(timeIntervalSince1970: row["time"]), clientID: row["client_id"], backend: row["backend"],
-                    tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"],
-                    result: row["result"], upstreamStatus: row["upstream_status"])
+    static func auditEvent(from row: Row) -> AuditEvent {
+        let label: String = row["outcome"]
+        let outcome: AuditEvent.Outcome =
+            switch label {
+            case "ok": .ok
+            case "tool_error": .toolError
+            default: .failed(row["detail"] ?? "")
             }
-        }
+        return AuditEvent(
+            time: Date(timeIntervalSince1970: row["time"]), clientID: row["client_id"], backend: row["backend"],
+            tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"],
+            result: row["result"], upstreamStatus: row["upstream_status"])
     }
 }

@@ -18,7 +18,8 @@ import Testing
 
     func authenticate(_ request: Request, grant: AccessGrant?, scope: String = "mcp") async -> BearerAuthenticator.Outcome {
         let store = OneTokenStore(token: "good-token", grant: grant)
-        return await BearerAuthenticator(configuration: configuration, grants: store).authenticate(request, requiredScope: scope)
+        return await BearerAuthenticator(configuration: configuration, grants: store).authenticate(
+            request, acceptedScopes: [scope])
     }
 
     func grant(scopes: Set<String>, resource: String = "https://gw.example.com/mcp") -> AccessGrant {
@@ -78,6 +79,49 @@ import Testing
         #expect(status == .unauthorized)
         #expect(header.contains(#"error="invalid_token""#))
     }
+}
+
+@Suite struct PersonalTokenAuthenticationTests {
+    let configuration = OAuthConfiguration(
+        issuer: "https://gw.example.com", accessTokenTTL: 3600, refreshTokenTTL: 86400, refreshReuseGrace: 30)
+
+    func outcome(_ token: String, scopes: [String]) async -> BearerAuthenticator.Outcome {
+        var head = HTTPRequest(method: .get, scheme: "https", authority: "gw.example.com", path: "/status")
+        head.headerFields[.authorization] = "Bearer \(token)"
+        let authenticator = BearerAuthenticator(
+            configuration: configuration, grants: OneTokenStore(token: "x", grant: nil),
+            personalTokens: OnePersonalToken(secret: "mgw_secret"))
+        return await authenticator.authenticate(Request(head: head, body: .init(buffer: ByteBuffer())), acceptedScopes: scopes)
+    }
+
+    @Test func aPersonalTokenOpensStatusButNotMCP() async {
+        guard case .granted(let grant) = await outcome("mgw_secret", scopes: ["status", "mcp"]) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(grant.clientID == "token:ci" && grant.grantID == "personal:pt_1")
+        guard case .refused(let response) = await outcome("mgw_secret", scopes: ["mcp"]) else {
+            Issue.record("granted /mcp")
+            return
+        }
+        #expect(response.status == .forbidden)
+        guard case .refused(let unknown) = await outcome("mgw_other", scopes: ["status"]) else {
+            Issue.record("granted an unknown token")
+            return
+        }
+        #expect(unknown.status == .unauthorized)
+    }
+}
+
+struct OnePersonalToken: PersonalTokenStore {
+    let secret: String
+
+    func usePersonalToken(hash: String, now: Date) async throws -> PersonalToken? {
+        hash == TokenCrypto.hash(secret) ? PersonalToken(id: "pt_1", name: "ci", scopes: ["status"], createdAt: now) : nil
+    }
+    func insertPersonalToken(_ token: PersonalToken, hash: String) async throws {}
+    func personalTokens() async throws -> [PersonalToken] { [] }
+    func revokePersonalToken(idOrName: String, now: Date) async throws -> PersonalToken? { nil }
 }
 
 /// A grant store that knows one access token; everything else is outside these tests.

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import MCPCore
+import OAuthServer
+import Storage
+
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: "Personal tokens for `curl /status` and Prometheus: create, list, revoke.",
+        discussion: """
+            A personal token carries the `status` scope: it opens /status and /metrics and nothing else (never /mcp). \
+            It is shown once, when created; the database keeps only its SHA-256 hash.
+            """,
+        subcommands: [List.self, Create.self, Revoke.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List personal tokens (never the tokens themselves).")
+
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Include revoked and expired tokens.") var all = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let now = Date()
+                let tokens = try await database.open().personalTokens().filter { all || $0.isLive(at: now) }
+                if json { return OutputFormat.printJSON(.array(tokens.map { TokensCommand.json($0, now: now) })) }
+                guard !tokens.isEmpty else {
+                    return print("No personal tokens. Create one with `mcp-gateway tokens create --name NAME`.")
+                }
+                print(
+                    OutputFormat.table(
+                        ["ID", "NAME", "SCOPE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
+                        tokens.map { token in
+                            [
+                                token.id, token.name, token.scopes.sorted().joined(separator: " "),
+                                OutputFormat.time(token.createdAt),
+                                OutputFormat.time(token.lastUsedAt), token.expiresAt.map { OutputFormat.time($0) } ?? "never",
+                                TokensCommand.state(token, now: now),
+                            ]
+                        }))
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a personal token and print it, this once.")
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "A name to recognize it by, e.g. prometheus.") var name: String
+        @Option(help: "What it may do: status (/status and /metrics).") var scope: String = PersonalTokens.statusScope
+        @Option(help: "Lifetime, e.g. 90d or 12h; none by default.") var expires: String?
+
+        func validate() throws {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, trimmed.count <= 64,
+                !trimmed.unicodeScalars.contains(where: CharacterSet.controlCharacters.contains)
+            else { throw ValidationError("--name must be 1 to 64 characters on one line") }
+            let scopes = Set(scope.split(separator: " ").map(String.init))
+            guard !scopes.isEmpty, scopes.isSubset(of: PersonalTokens.scopes) else {
+                throw ValidationError("--scope must be one of: \(PersonalTokens.scopes.sorted().joined(separator: ", "))")
+            }
+            if let expires, DurationText.seconds(expires) == nil {
+                throw ValidationError("--expires takes a duration such as 30m, 12h or 90d")
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let now = Date()
+                let (token, hash) = PersonalTokens.mint()
+                let record = PersonalToken(
+                    id: "pt_" + String(TokenCrypto.generateToken(byteCount: 6)),
+                    name: name.trimmingCharacters(in: .whitespaces),
+                    scopes: Set(scope.split(separator: " ").map(String.init)), createdAt: now,
+                    expiresAt: expires.flatMap(DurationText.seconds).map { now.addingTimeInterval($0) })
+                do {
+                    try await database.open().insertPersonalToken(record, hash: hash)
+                } catch let error as PersonalTokenError {
+                    throw OperatorFailure(error.description, code: 65)
+                }
+                FileHandle.standardError.write(
+                    Data(
+                        "Created token \(record.id) (\(record.name)). It is shown only now; store it where Prometheus or your script reads it:\n"
+                            .utf8))
+                print(token)
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a personal token by id or name; it stops working at once.")
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The token's id or name (from `tokens list`).") var token: String
+
+        func run() async throws {
+            try await reporting {
+                guard let revoked = try await database.open().revokePersonalToken(idOrName: token, now: Date()) else {
+                    throw OperatorFailure(
+                        "no live token with id or name \(token); `mcp-gateway tokens list` shows them", code: 65)
+                }
+                print("Revoked token \(revoked.id) (\(revoked.name)).")
+            }
+        }
+    }
+
+    static func state(_ token: PersonalToken, now: Date) -> String {
+        if token.revokedAt != nil { return "revoked" }
+        return token.isLive(at: now) ? "live" : "expired"
+    }
+
+    static func json(_ token: PersonalToken, now: Date) -> JSONValue {
+        [
+            "id": .string(token.id), "name": .string(token.name), "scope": .string(token.scopes.sorted().joined(separator: " ")),
+            "created_at": OutputFormat.json(token.createdAt), "last_used_at": OutputFormat.json(token.lastUsedAt),
+            "expires_at": OutputFormat.json(token.expiresAt), "revoked_at": OutputFormat.json(token.revokedAt),
+            "state": .string(state(token, now: now)),
+        ]
+    }
+}
