@@ -7,13 +7,15 @@ import MCPGateway
 import Mustache
 import NIOCore
 import OAuthServer
+import Prometheus
 import Storage
 
 /// Builds the whole gateway: storage, the authorization server, `/mcp`, health and status, and background services.
 /// `announce` receives a password generated on first start, to show it to the operator once.
+/// `metrics` is the registry `/metrics` renders: the one `GatewayMetrics.bootstrap()` made the process's backend.
 public func buildApplication(
     settings: GatewaySettings, backends: [BackendDefinition] = [], environment: [String: String] = [:], logger: Logger,
-    announce: @escaping @Sendable (String) -> Void
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), announce: @escaping @Sendable (String) -> Void
 ) async throws -> some ApplicationProtocol {
     try settings.validate()
 
@@ -57,6 +59,7 @@ public func buildApplication(
     let health = HealthController<GatewayRequestContext>(grants: grants, registry: registry, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: CORSPolicyMiddleware())
 
     health.addPublicRoutes(to: router)
@@ -74,6 +77,10 @@ public func buildApplication(
         to: router.group().add(
             middleware: BearerAuthMiddleware(
                 authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope, OAuthConfiguration.defaultScope])))
+    MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
+        .addRoutes(
+            to: router.group().add(
+                middleware: BearerAuthMiddleware(authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope])))
     let mcp = router.group()
         .add(middleware: OriginCheckMiddleware(ownOrigin: oauth.issuer, additionalOrigins: settings.allowedOrigins))
         .add(middleware: BearerAuthMiddleware(authenticator: bearer))

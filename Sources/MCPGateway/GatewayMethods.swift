@@ -146,6 +146,9 @@ public struct GatewayMethods: Sendable {
         case .failure(let failure):
             auditOutcome = .failed(failure.message)
         }
+        ToolCallMetrics.record(
+            backend: backend.settings.name, tool: route.originalName, outcome: auditOutcome,
+            duration: ContinuousClock.now - started)
         auditor?.record(
             .init(
                 call: call, backend: backend.settings.name, tool: route.originalName, started: started, outcome: auditOutcome,

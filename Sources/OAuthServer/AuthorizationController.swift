@@ -149,6 +149,7 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
         var request = incoming
         let throttleKey = context.remoteAddress?.ipAddress ?? "unknown"
         if let wait = await throttle.retryAfter(throttleKey, now: now()) {
+            OAuthMetrics.consent(.throttled)
             return tooManyAttempts(retryAfter: wait)
         }
         guard request.isFormEncoded, let body = try? await request.collectBody(limit: 8 * 1024) else {
@@ -179,6 +180,7 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
             guard (try? await transactions.consumeTransaction(id: transactionID)) != nil else {
                 return pages.error(title: "This approval is no longer valid", message: "The form was already used.")
             }
+            OAuthMetrics.consent(.denied)
             return redirectError(
                 OAuthError("access_denied", "the operator denied the request"), to: transaction.redirectURI,
                 state: transaction.state)
@@ -197,8 +199,10 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
         // scrypt is deliberately slow: keep it off the cooperative threads that serve other requests.
         let correct = (try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.verify(password, against: hash) }) ?? false
         guard correct else {
+            OAuthMetrics.consent(.wrongPassword)
             switch await throttle.recordFailure(throttleKey, now: now()) {
             case .lockedOut(let seconds):
+                OAuthMetrics.consent(.throttled)
                 context.logger.warning("consent password lockout", metadata: ["remote": "\(throttleKey)"])
                 return tooManyAttempts(retryAfter: seconds)
             case .slowDown(let delay):
@@ -231,6 +235,7 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
             return pages.error(
                 title: "Try again", message: "The server could not store the approval.", status: .serviceUnavailable)
         }
+        OAuthMetrics.consent(.approved)
         context.logger.info("consent approved", metadata: ["client_id": "\(transaction.clientID)"])
         var items = [URLQueryItem(name: "code", value: code)]
         if let state = transaction.state { items.append(URLQueryItem(name: "state", value: state)) }

@@ -54,10 +54,13 @@ public struct RegistrationController<Context: RequestContext>: Sendable {
                     metadataJSON: storedMetadata, createdAt: issuedAt
                 )
             )
+            OAuthMetrics.registration("registered")
             return OAuthResponses.json(.object(echoed), status: .created)
         } catch let error as OAuthError {
+            OAuthMetrics.registration(error.code)
             return OAuthResponses.error(error)
         } catch {
+            OAuthMetrics.registration("server_error")
             return OAuthResponses.error(OAuthError("server_error", "could not store the client", status: .serviceUnavailable))
         }
     }

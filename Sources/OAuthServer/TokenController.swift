@@ -30,20 +30,27 @@ public struct TokenController<Context: RequestContext>: Sendable {
 
     func token(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
+        var grantType: String?
         do {
             let form = try await readForm(&request)
-            guard let grantType = form["grant_type"] else { throw OAuthError.invalidRequest("grant_type is required") }
+            grantType = form["grant_type"]
+            let response: Response
             switch grantType {
             case "authorization_code":
                 let client = try await ClientAuthenticator(clients: clients).authenticate(request, form: form)
-                return try await redeemCode(form: form, client: client, context: context)
+                response = try await redeemCode(form: form, client: client, context: context)
             case "refresh_token":
                 let client = try await ClientAuthenticator(clients: clients).authenticate(request, form: form)
-                return try await refresh(form: form, client: client, context: context)
+                response = try await refresh(form: form, client: client, context: context)
+            case nil:
+                throw OAuthError.invalidRequest("grant_type is required")
             default:
                 throw OAuthError.unsupportedGrantType("supported grant types: authorization_code, refresh_token")
             }
+            OAuthMetrics.tokenRequest(grantType: grantType, outcome: "issued")
+            return response
         } catch let error as OAuthError {
+            OAuthMetrics.tokenRequest(grantType: grantType, outcome: error.code)
             context.logger.info("token request refused", metadata: ["error": "\(error.code)"])
             var headers = HTTPFields()
             if error.code == "invalid_client", request.headers[.authorization] != nil {
@@ -51,6 +58,7 @@ public struct TokenController<Context: RequestContext>: Sendable {
             }
             return OAuthResponses.error(error, headers: headers)
         } catch {
+            OAuthMetrics.tokenRequest(grantType: grantType, outcome: "temporarily_unavailable")
             context.logger.error("token endpoint failure", metadata: ["error": "\(error)"])
             return OAuthResponses.error(OAuthError("temporarily_unavailable", "try again", status: .serviceUnavailable))
         }

@@ -49,8 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Logger(label: "mcp-gateway")
             logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             let backends = try BackendConfiguration.load(settings: settings, environment: values)
-            let app = try await buildApplication(settings: settings, backends: backends, environment: values, logger: logger) {
-                password in
+            let app = try await buildApplication(
+                settings: settings, backends: backends, environment: values, logger: logger, metrics: GatewayMetrics.bootstrap()
+            ) { password in
                 let notice = """
 
                     Generated operator password: \(password)

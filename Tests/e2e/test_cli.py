@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -13,31 +12,16 @@ import httpx2
 import pytest
 
 from backend_fixtures import BackendProcess, gateway_in_front
-from gateway import _OWN_SETTINGS, binary_path
+from cli_helpers import CLI_TIMEOUT, cli, cli_env
+from gateway import binary_path
 from mcp_helpers import bearer, run_sdk_client
 from oauth_helpers import obtain_tokens, refresh
-
-CLI_TIMEOUT = 30
-
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     work = tmp_path_factory.mktemp("cli")
     with gateway_in_front(work, {"alpha": BackendProcess(work, "alpha")}, name="cli gateway") as setup:
         yield setup
-
-
-def cli_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)}
-
-
-def cli(gw, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    """Runs `mcp-gateway <args> --database <the running gateway's file>` and checks its exit code."""
-    done = subprocess.run(
-        [str(binary_path()), *args, "--database", str(gw.workdir / "gateway.sqlite")], capture_output=True, text=True,
-        timeout=CLI_TIMEOUT, env=cli_env(), cwd=gw.workdir)
-    assert done.returncode == expect, f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
-    return done
 
 
 def call_echo(gw, token: str, text: str):
