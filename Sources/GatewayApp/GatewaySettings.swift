@@ -15,6 +15,8 @@ public struct GatewaySettings: Sendable, Equatable {
     public var templatesDirectory = "./templates"
     public var allowedOrigins = ["https://claude.ai", "https://claude.com"]
     public var logLevel = "info"
+    /// `text` (one readable line) or `json` (one object per line, for log collectors).
+    public var logFormat = "text"
     /// The backends file; nil means `./backends.json` when it exists.
     public var backendsFile: String?
     /// How long a list request waits for backends before answering with what it has.
@@ -42,6 +44,7 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let templatesDirectory = "GATEWAY_TEMPLATES_DIR"
         public static let allowedOrigins = "GATEWAY_ALLOWED_ORIGINS"
         public static let logLevel = "LOG_LEVEL"
+        public static let logFormat = "LOG_FORMAT"
         public static let allowLoopbackMetadataDocumentsForTests = "OAUTH_CIMD_ALLOW_LOOPBACK_FOR_TESTS"
         public static let backendsFile = "BACKENDS_FILE"
         public static let listTimeout = "GATEWAY_LIST_TIMEOUT"
@@ -84,6 +87,7 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.listPageSize, range: 10...10_000) { settings.listPageSize = value }
         if let value = try integer(Name.healthInterval, range: 5...3600) { settings.healthIntervalSeconds = value }
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
+        if let value = text(Name.logFormat) { settings.logFormat = value.lowercased() }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {
                 throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false")

@@ -33,6 +33,9 @@ extension GatewaySettings {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw SettingsError(Name.logLevel, "must be one of trace, debug, info, notice, warning, error, critical")
         }
+        if !["text", "json"].contains(logFormat) {
+            throw SettingsError(Name.logFormat, "must be text or json")
+        }
     }
 
     private func validateIssuer() throws(SettingsError) {

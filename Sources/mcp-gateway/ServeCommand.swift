@@ -46,8 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         do {
             let settings = try GatewaySettings.from(values)
-            var logger = Logger(label: "mcp-gateway")
-            logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+            GatewayLogging.bootstrap(format: settings.logFormat, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+            let logger = Logger(label: "mcp-gateway")
             let backends = try BackendConfiguration.load(settings: settings, environment: values)
             let app = try await buildApplication(
                 settings: settings, backends: backends, environment: values, logger: logger, metrics: GatewayMetrics.bootstrap()

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct PersonalTokenStoreTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)/gateway.sqlite").path
-    let now = Date()
+    let now = Date(timeIntervalSince1970: 1_800_000_000)  // whole seconds survive the trip through SQLite exactly
 
     func token(_ id: String, name: String, expiresIn: TimeInterval? = nil) -> PersonalToken {
         PersonalToken(
