@@ -32,6 +32,7 @@ let package = Package(
             dependencies: [
                 "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

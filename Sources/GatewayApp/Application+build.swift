@@ -89,7 +89,8 @@ public func buildApplication(
         identity: MCPServerIdentity(
             version: GatewayVersion.current,
             instructions: "mcp-gateway: one endpoint in front of this deployment's MCP backends."),
-        registry: registry, pageSize: settings.listPageSize, auditor: auditor)
+        registry: registry, pageSize: settings.listPageSize, auditor: auditor,
+        shutdownGrace: ShutdownGrace(limit: .seconds(settings.shutdownTimeoutSeconds)))
     MCPEndpointController<GatewayRequestContext>(methods: methods, sessions: sessions).addRoutes(to: mcp)
 
     var app = Application(

@@ -7,13 +7,18 @@ public struct GatewayMethods: Sendable {
     let registry: BackendRegistry
     let pageSize: Int
     let auditor: AuditRecorder?
+    let shutdownGrace: ShutdownGrace
     let bridge = InteractionBridge()
 
-    public init(identity: MCPServerIdentity, registry: BackendRegistry, pageSize: Int = 200, auditor: AuditRecorder? = nil) {
+    public init(
+        identity: MCPServerIdentity, registry: BackendRegistry, pageSize: Int = 200, auditor: AuditRecorder? = nil,
+        shutdownGrace: ShutdownGrace = ShutdownGrace(limit: .seconds(15))
+    ) {
         self.identity = identity
         self.registry = registry
         self.pageSize = pageSize
         self.auditor = auditor
+        self.shutdownGrace = shutdownGrace
     }
 
     /// Results that clients may cache, so they carry `ttlMs` and `cacheScope` in the modern era.
@@ -124,12 +129,15 @@ public struct GatewayMethods: Sendable {
         let started = ContinuousClock.now
         let backend = route.backend
         let unavailable = BackendFailure()
+        let grace = shutdownGrace
         let outcome = await bridge.run(request, call: call, target: "tools/call:\(name)") { request, observer in
-            do {
-                return try await backend.send(request, observer: observer)
-            } catch {
-                unavailable.record(error)
-                return .success(Self.unavailableToolResult(backend: backend.settings.name, error: error))
+            await grace.run {
+                do {
+                    return try await backend.send(request, observer: observer)
+                } catch {
+                    unavailable.record(error)
+                    return .success(Self.unavailableToolResult(backend: backend.settings.name, error: error))
+                }
             }
         }
         let auditOutcome: AuditEvent.Outcome
@@ -221,12 +229,17 @@ public struct GatewayMethods: Sendable {
         -> Result<JSONValue, JSONRPC.Failure>
     {
         let backend = route.backend
+        let grace = shutdownGrace
         let send: InteractionBridge.Send = { request, observer in
-            do {
-                return try await backend.send(request, observer: observer)
-            } catch {
-                return .failure(
-                    .init(code: JSONRPC.internalError, message: "Backend \(backend.settings.name) failed: \(Self.reason(error))"))
+            await grace.run {
+                do {
+                    return try await backend.send(request, observer: observer)
+                } catch {
+                    return .failure(
+                        .init(
+                            code: JSONRPC.internalError, message: "Backend \(backend.settings.name) failed: \(Self.reason(error))"
+                        ))
+                }
             }
         }
         // Only requests that may take a while can ask the client something on the way.

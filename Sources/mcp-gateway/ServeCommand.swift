@@ -3,6 +3,7 @@ import Foundation
 import GatewayApp
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,7 +63,14 @@ struct ServeCommand: AsyncParsableCommand {
                     """
                 FileHandle.standardOutput.write(Data(notice.utf8))
             }
-            try await app.runService()
+            // SIGTERM or SIGINT: stop accepting; calls in flight get GATEWAY_SHUTDOWN_TIMEOUT to finish before they
+            // are cancelled (ShutdownGrace), then the services write out their state (audit rows, stdio children).
+            // The group's own bound is a last resort for anything else that would hold the stop up.
+            var group = ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(settings.shutdownTimeoutSeconds + 10)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         } catch let error as SettingsError {
             throw refusal(error.description)
         }

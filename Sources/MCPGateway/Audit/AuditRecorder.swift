@@ -43,7 +43,9 @@ public final class AuditRecorder: Sendable {
             if Task.isCancelled { break }
             await flush()
         }
-        await flush()
+        // The last write must happen even when the server is being cancelled (a shutdown past its bound): the
+        // database refuses work from a cancelled task, so it runs in a task of its own.
+        await Task { await flush() }.value
     }
 
     public func stop() {
