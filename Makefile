@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := .build/debug/mcp-gateway
 E2E_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run build test test-swift test-e2e bench system-deps venv format clean
+.PHONY: run build test test-swift test-e2e bench system-deps browser-deps venv format clean
 
 run: system-deps
 	$(SWIFT) build --product mcp-gateway
@@ -21,7 +21,7 @@ test: build venv
 test-swift: build
 	$(SWIFT) test --skip-build
 
-test-e2e: venv
+test-e2e: venv browser-deps
 	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
 
 # Ratios of what authentication, the MCP envelope and aggregation cost, on a release build (wrk drives
@@ -36,6 +36,11 @@ bench: system-deps venv
 # System packages the build needs (the SQLite headers); installs them only when missing.
 system-deps:
 	@scripts/install-system-deps.sh
+
+# The headless browser of the browser tests (Tests/e2e/browser.py), Debian's Chromium; installed only when
+# missing. CHROMIUM_BIN names another Chromium instead.
+browser-deps:
+	@[ -n "$$CHROMIUM_BIN" ] || command -v chromium >/dev/null || scripts/install-system-deps.sh chromium
 
 venv: $(E2E_STAMP)
 

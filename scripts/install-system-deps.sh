@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, when they are missing, plus any named as arguments
-# (e.g. `wrk` for the benchmark). Prints nothing when all is there.
+# (e.g. `wrk` for the benchmark, `chromium` for the browser tests), each only when it is not installed
+# yet. Prints nothing when all is there.
 set -euo pipefail
 
-missing=("$@")
+installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for package in "$@"; do
+  installed "$package" || missing+=("$package")
+done
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 ((${#missing[@]})) || exit 0
 

@@ -1,4 +1,4 @@
-"""Fixtures: a real gateway process per module (or per test when settings differ), HTTP clients, tokens."""
+"""Fixtures: a real gateway process per module (or per test when settings differ), HTTP clients, tokens, a browser."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from browser import launch_chromium, new_page, save_failure_screenshot  # noqa: E402
 from gateway import HTTP_TIMEOUT, Gateway  # noqa: E402
 from oauth_helpers import obtain_tokens  # noqa: E402
 
 
 _WATCHED = pytest.StashKey[list]()
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 def _watch(node: pytest.Item, gw: Gateway) -> None:
@@ -27,6 +29,8 @@ def _watch(node: pytest.Item, gw: Gateway) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
     if report.failed:
         for gw, mark in item.stash.get(_WATCHED, []):
             report.sections.append((f"{gw.name} log ({report.when})", gw.logs(since=mark)))
@@ -84,3 +88,19 @@ def tokens(http: httpx2.Client, gw: Gateway) -> tuple[dict, dict]:
 @pytest.fixture
 def access_token(tokens) -> str:
     return tokens[1]["access_token"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):
+    """A fresh browser page; a failed test leaves a screenshot in test-artifacts/browser/."""
+    with new_page(browser) as p:
+        yield p
+        if request.node.stash.get(_CALL_FAILED, False):
+            save_failure_screenshot(p, request.node.name)

@@ -1,13 +1,16 @@
-"""OAuth steps done by hand: registration, PKCE, the consent page as a browser answers it, tokens."""
+"""OAuth steps done by hand: registration, PKCE, the consent page as a browser answers it, a redirect target, tokens."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import secrets
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx2
@@ -172,6 +175,58 @@ def get_code(http: httpx2.Client, gw: Gateway, client_id: str, redirect_uri: str
     auth = authorization(gw, client_id, redirect_uri, **overrides)
     params = approve(http, gw, auth)
     return params["code"], auth
+
+
+# --- loopback redirect target --------------------------------------------------------------
+class CallbackServer:
+    """The loopback redirect target a native app runs (RFC 8252): records the query of each GET to /callback."""
+
+    def __init__(self) -> None:
+        self.queries: list[dict[str, str]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                url = urlsplit(self.path)
+                if url.path != "/callback":  # e.g. the browser's /favicon.ico
+                    self.send_error(404)
+                    return
+                query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+                owner.queries.append(query)
+                body = _callback_page(query)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.redirect_uri = f"http://127.0.0.1:{self.httpd.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _callback_page(query: dict[str, str]) -> bytes:
+    """What the redirect target shows: the parameters it got (so a screenshot tells how the flow ended)."""
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in query.items())
+    return f"<!doctype html><title>Callback</title><h1>Redirect received</h1><dl>{rows}</dl>".encode()
+
+
+@contextmanager
+def callback_server():
+    server = CallbackServer()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 # --- token endpoint ------------------------------------------------------------------------
