@@ -25,7 +25,7 @@ public func buildApplication(
     } catch {
         throw SettingsError(GatewaySettings.Name.databasePath, "\(error)")
     }
-    let pages = try await loadPages(directory: settings.templatesDirectory)
+    let (pages, adminPages) = try await loadPages(directory: settings.templatesDirectory)
     let passwordHash = try await OperatorPassword.resolveHash(settings: settings, store: database, announce: announce)
 
     var oauth = OAuthConfiguration(
@@ -78,6 +78,10 @@ public func buildApplication(
         to: router.group().add(
             middleware: BearerAuthMiddleware(
                 authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope, OAuthConfiguration.defaultScope])))
+    AdminController<GatewayRequestContext>(
+        database: database, grants: grants, registry: registry, pages: adminPages, passwordHash: passwordHash,
+        secureCookies: oauth.issuer.hasPrefix("https://")
+    ).addRoutes(to: router)
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
         .addRoutes(
             to: router.group().add(
@@ -107,19 +111,19 @@ public func buildApplication(
     return app
 }
 
-private func loadPages(directory: String) async throws -> ConsentPages {
+private func loadPages(directory: String) async throws -> (ConsentPages, AdminPages) {
     let library: MustacheLibrary
     do {
         library = try await MustacheLibrary(directory: directory)
     } catch {
         throw SettingsError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
     }
-    for name in ConsentPages.requiredTemplates where library.getTemplate(named: name) == nil {
+    for name in ConsentPages.requiredTemplates + AdminPages.requiredTemplates where library.getTemplate(named: name) == nil {
         throw SettingsError(
             GatewaySettings.Name.templatesDirectory,
             "\(directory)/\(name).mustache is missing; point \(GatewaySettings.Name.templatesDirectory) at the templates folder")
     }
-    return ConsentPages(library: library)
+    return (ConsentPages(library: library), AdminPages(library: library))
 }
 
 private func makeBackendHTTPClient() -> HTTPClient {

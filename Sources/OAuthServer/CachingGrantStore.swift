@@ -38,7 +38,8 @@ public final class CachingGrantStore: GrantStore {
         return grant
     }
 
-    private func forgetAll() {
+    /// Drops every cached grant, so that a revocation made directly in the database counts at once.
+    public func forgetAll() {
         entries.withLock { $0.removeAll(keepingCapacity: true) }
     }
 

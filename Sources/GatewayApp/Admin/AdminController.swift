@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCPCore
+import MCPGateway
+import NIOCore
+import NIOPosix
+import OAuthServer
+import Storage
+
+/// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
+/// when the gateway is served over https; always HttpOnly and SameSite=Lax); every form carries the session's
+/// CSRF token; wrong passwords are throttled like on the consent page.
+struct AdminController<Context: RemoteAddressRequestContext>: Sendable {
+    let database: GatewayDatabase
+    let grants: CachingGrantStore
+    let registry: BackendRegistry
+    let pages: AdminPages
+    let passwordHash: String
+    let secureCookies: Bool
+    let sessions = AdminSessions()
+    let throttle = ConsentThrottle()
+    let now: @Sendable () -> Date = Date.init
+
+    static var formLimit: Int { 4096 }
+    var sessionCookie: String { secureCookies ? "__Host-mcpgw_admin" : "mcpgw_admin" }
+    var loginCookie: String { secureCookies ? "__Host-mcpgw_login" : "mcpgw_login" }
+
+    func addRoutes(to router: some RouterMethods<Context>) {
+        router.get("/admin/login") { request, _ in await showLogin(request) }
+        router.post("/admin/login") { request, context in await signIn(request, context: context) }
+        router.post("/admin/logout") { request, _ in await signOut(request) }
+        router.get("/admin") { request, _ in await showDashboard(request) }
+        router.post("/admin/clients/revoke") { request, context in await revokeClient(request, context: context) }
+    }
+
+    // MARK: signing in and out
+
+    private func showLogin(_ request: Request) async -> Response {
+        if await currentSession(request) != nil { return AdminPages.seeOther("/admin") }
+        let notice = request.uri.queryParameters["notice"] == "signed_out" ? "Signed out." : nil
+        return loginPage(error: nil, notice: notice)
+    }
+
+    /// A fresh login form: its CSRF token is also in a short-lived cookie, and the two must match when posted.
+    private func loginPage(error: String?, notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let token = TokenCrypto.generateToken()
+        var headers = HTTPFields()
+        headers[.setCookie] = cookie(loginCookie, token, maxAge: 600)
+        return pages.login(csrfToken: token, error: error, notice: notice, status: status, headers: headers)
+    }
+
+    private func signIn(_ incoming: Request, context: Context) async -> Response {
+        var request = incoming
+        let throttleKey = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = await throttle.retryAfter(throttleKey, now: now()) { return tooManyAttempts(wait) }
+        guard let form = await readForm(&request) else {
+            return loginPage(error: "The form must be posted as a form.", status: .badRequest)
+        }
+        guard let posted = form["csrf_token"], let expected = request.cookies[loginCookie]?.value,
+            TokenCrypto.constantTimeEquals(posted, expected)
+        else {
+            return loginPage(error: "The sign-in form expired. Type the password again.", status: .badRequest)
+        }
+        let password = form["password"] ?? ""
+        let hash = passwordHash
+        // scrypt is deliberately slow: keep it off the threads that serve other requests.
+        let correct = (try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.verify(password, against: hash) }) ?? false
+        guard correct else {
+            switch await throttle.recordFailure(throttleKey, now: now()) {
+            case .lockedOut(let seconds):
+                context.logger.warning("admin password lockout", metadata: ["remote": "\(throttleKey)"])
+                return tooManyAttempts(seconds)
+            case .slowDown(let delay):
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            }
+            return loginPage(error: "Wrong password.", status: .unauthorized)
+        }
+        await throttle.recordSuccess(throttleKey)
+        let (id, _) = await sessions.create(now: now())
+        context.logger.info("operator signed in to /admin")
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .setCookie, value: cookie(sessionCookie, id, maxAge: nil)))
+        headers.append(HTTPField(name: .setCookie, value: cookie(loginCookie, "", maxAge: 0)))
+        return AdminPages.seeOther("/admin", headers: headers)
+    }
+
+    private func signOut(_ incoming: Request) async -> Response {
+        var request = incoming
+        guard let (id, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
+        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        await sessions.end(id: id)
+        var headers = HTTPFields()
+        headers[.setCookie] = cookie(sessionCookie, "", maxAge: 0)
+        return AdminPages.seeOther("/admin/login?notice=signed_out", headers: headers)
+    }
+
+    // MARK: the dashboard
+
+    private func showDashboard(_ request: Request) async -> Response {
+        guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
+        let query = request.uri.queryParameters
+        func filter(_ name: String) -> String? {
+            guard let value = query.get(name)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+                return nil
+            }
+            return String(value.prefix(200))
+        }
+        let filters = AuditQuery(backend: filter("backend"), tool: filter("tool"), clientID: filter("client"), limit: 50)
+        let at = now()
+        // Listing first gives each backend's tool count even before any client asked (bounded by the list timeout).
+        _ = await registry.merged(.tools)
+        do {
+            let view = AdminDashboard(
+                now: at, csrfToken: session.csrfToken, backends: await registry.status(),
+                clients: try await database.clientSummaries(now: at), audit: try await database.auditEvents(filters),
+                filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)))
+            return pages.dashboard(view.context)
+        } catch {
+            return pages.html(
+                "<p>The database could not be read: try again.</p>", status: .serviceUnavailable, headers: [:])
+        }
+    }
+
+    private func revokeClient(_ incoming: Request, context: Context) async -> Response {
+        var request = incoming
+        guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
+        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let clientID = form["client_id"], (try? await database.removeClient(id: clientID)) == true else {
+            return AdminPages.seeOther("/admin?notice=no_such_client")
+        }
+        grants.forgetAll()
+        context.logger.info("operator revoked a client", metadata: ["client_id": "\(clientID)"])
+        return AdminPages.seeOther("/admin?notice=revoked")
+    }
+
+    // MARK: helpers
+
+    private func currentSession(_ request: Request) async -> (String, AdminSessions.Session)? {
+        guard let id = request.cookies[sessionCookie]?.value, !id.isEmpty,
+            let session = await sessions.session(id: id, now: now())
+        else { return nil }
+        return (id, session)
+    }
+
+    private func readForm(_ request: inout Request) async -> FormBody? {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
+            let body = try? await request.collectBody(upTo: Self.formLimit)
+        else { return nil }
+        let form = FormBody(String(buffer: body))
+        return form.repeated.isEmpty ? form : nil
+    }
+
+    static func carriesToken(_ form: FormBody, of session: AdminSessions.Session) -> Bool {
+        guard let token = form["csrf_token"] else { return false }
+        return TokenCrypto.constantTimeEquals(token, session.csrfToken)
+    }
+
+    private func refusedForm() -> Response {
+        pages.html(
+            "<!doctype html><title>Refused</title><p>This form is no longer valid. <a href=\"/admin\">Reload the page</a> and try again.</p>",
+            status: .forbidden, headers: [:])
+    }
+
+    private func tooManyAttempts(_ seconds: TimeInterval) -> Response {
+        var response = loginPage(
+            error: "Too many wrong passwords. Try again in \(Int(seconds.rounded(.up))) seconds.", status: .tooManyRequests)
+        response.headers[.retryAfter] = String(Int(seconds.rounded(.up)))
+        return response
+    }
+
+    /// `__Host-` cookies must be Secure, for the whole site, without a Domain: that is what keeps them ours.
+    private func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
+        var parts = ["\(name)=\(value)", "Path=/", "HttpOnly", "SameSite=Lax"]
+        if secureCookies { parts.append("Secure") }
+        if let maxAge { parts.append("Max-Age=\(maxAge)") }
+        return parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import MCPCore
+import MCPGateway
+import Storage
+
+/// What `/admin` shows, as the template's context: backends, clients, and recent tool calls.
+struct AdminDashboard {
+    let now: Date
+    let csrfToken: String
+    let backends: [JSONValue]
+    let clients: [ClientSummary]
+    let audit: [StoredAuditEvent]
+    let filters: AuditQuery
+    let notice: String?
+
+    static func notice(_ code: String?) -> String? {
+        switch code {
+        case "revoked": "Revoked the client and every token it held. It must register and be approved again."
+        case "no_such_client": "That client no longer exists."
+        default: nil
+        }
+    }
+
+    var context: [String: Any] {
+        [
+            "csrf_token": csrfToken, "notice": notice ?? "", "has_notice": notice != nil,
+            "backends": backends.map(backendRow), "has_backends": !backends.isEmpty,
+            "clients": clients.map(clientRow), "has_clients": !clients.isEmpty,
+            "audit": audit.map(auditRow), "has_audit": !audit.isEmpty,
+            "backend_options": backends.compactMap { $0["name"]?.stringValue }.map { name in
+                ["name": name, "selected": name == filters.backend] as [String: Any]
+            },
+            "filter_tool": filters.tool ?? "", "filter_client": filters.clientID ?? "",
+            "filtered": filters.backend != nil || filters.tool != nil || filters.clientID != nil,
+            "generated_at": Self.time(now),
+        ]
+    }
+
+    private func backendRow(_ entry: JSONValue) -> [String: Any] {
+        let state = entry["state"]?.stringValue ?? "unknown"
+        var tools = "0"
+        if case .int(let count)? = entry["tools"] { tools = String(count) }
+        var latency = ""
+        if case .double(let milliseconds)? = entry["last_latency_ms"] { latency = String(format: "%.0f ms", milliseconds) }
+        return [
+            "name": entry["name"]?.stringValue ?? "", "prefix": entry["prefix"]?.stringValue ?? "",
+            "transport": entry["transport"]?.stringValue ?? "", "state": state, "tools": tools, "latency": latency,
+            "last_error": entry["last_error"]?.stringValue ?? "", "has_error": entry["last_error"]?.stringValue != nil,
+            "era": entry["protocol_version"]?.stringValue ?? "",
+        ]
+    }
+
+    private func clientRow(_ summary: ClientSummary) -> [String: Any] {
+        let lastUse = summary.lastTokenAt ?? summary.client.lastUsedAt
+        return [
+            "id": summary.client.id, "name": summary.client.name ?? "(no name)",
+            "last_used": lastUse.map { Self.ago($0, now: now) } ?? "never",
+            "registered": Self.ago(summary.client.createdAt, now: now),
+            "tokens": summary.liveAccessTokens + summary.liveRefreshTokens, "grants": summary.liveGrants,
+            "redirect": summary.client.redirectURIs.first.flatMap { URLComponents(string: $0)?.host } ?? "",
+        ]
+    }
+
+    private func auditRow(_ row: StoredAuditEvent) -> [String: Any] {
+        let event = row.event
+        let arguments = event.arguments.count > 160 ? String(event.arguments.prefix(159)) + "…" : event.arguments
+        return [
+            "time": Self.ago(event.time, now: now), "timestamp": Self.time(event.time), "client": event.clientID ?? "-",
+            "backend": event.backend, "tool": event.tool, "outcome": event.outcome.label,
+            "detail": event.outcome.detail ?? "", "duration": "\(event.durationMilliseconds) ms", "arguments": arguments,
+            "result": event.result ?? "",
+        ]
+    }
+
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: date)
+    }
+
+    /// "just now", "4 min ago", "3 h ago", "2 days ago".
+    static func ago(_ date: Date, now: Date) -> String {
+        let seconds = Int(now.timeIntervalSince(date))
+        switch seconds {
+        case ..<60: return "just now"
+        case ..<3600: return "\(seconds / 60) min ago"
+        case ..<86400: return "\(seconds / 3600) h ago"
+        default: return "\(seconds / 86400) days ago"
+        }
+    }
+}
