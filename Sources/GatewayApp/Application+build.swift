@@ -59,6 +59,7 @@ public func buildApplication(
     let health = HealthController<GatewayRequestContext>(grants: grants, registry: registry, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: CORSPolicyMiddleware())

@@ -3,17 +3,21 @@ import MCPGateway
 import NIOCore
 import OAuthServer
 
-/// The request context of every route: the peer address (consent throttling) and, behind auth, the access grant.
-public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext, AuthenticatedRequestContext,
-    MCPRequestContext
+/// The request context of every route: the client's address (password throttling) and, behind auth, the access
+/// grant.
+public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext, ClientAddressRequestContext,
+    AuthenticatedRequestContext, MCPRequestContext
 {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The socket peer, unless a trusted proxy named the client (ForwardedClientMiddleware).
+    public var clientAddress: String?
     public var accessGrant: AccessGrant?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientAddress = remoteAddress?.ipAddress
     }
 
     /// Sessions on /mcp belong to the grant that opened them.

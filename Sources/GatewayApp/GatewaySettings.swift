@@ -14,6 +14,8 @@ public struct GatewaySettings: Sendable, Equatable {
     public var databasePath = "./data/gateway.sqlite"
     public var templatesDirectory = "./templates"
     public var allowedOrigins = ["https://claude.ai", "https://claude.com"]
+    /// Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; none by default.
+    public var trustedProxies: [String] = []
     public var logLevel = "info"
     /// `text` (one readable line) or `json` (one object per line, for log collectors).
     public var logFormat = "text"
@@ -45,6 +47,7 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let databasePath = "DATABASE_PATH"
         public static let templatesDirectory = "GATEWAY_TEMPLATES_DIR"
         public static let allowedOrigins = "GATEWAY_ALLOWED_ORIGINS"
+        public static let trustedProxies = "GATEWAY_TRUSTED_PROXIES"
         public static let logLevel = "LOG_LEVEL"
         public static let logFormat = "LOG_FORMAT"
         public static let allowLoopbackMetadataDocumentsForTests = "OAUTH_CIMD_ALLOW_LOOPBACK_FOR_TESTS"
@@ -80,6 +83,11 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.port, range: 1...65_535) { settings.port = value }
         if let value = text(Name.databasePath) { settings.databasePath = value }
         if let value = text(Name.templatesDirectory) { settings.templatesDirectory = value }
+        if let value = text(Name.trustedProxies) {
+            settings.trustedProxies = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+        }
         if let value = text(Name.allowedOrigins) {
             settings.allowedOrigins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty

@@ -27,6 +27,10 @@ extension GatewaySettings {
         if let passwordHash, !PasswordHasher.isWellFormed(passwordHash) {
             throw SettingsError(Name.passwordHash, "is not a hash made by `mcp-gateway hash-password`")
         }
+        if TrustedProxies(trustedProxies) == nil {
+            throw SettingsError(
+                Name.trustedProxies, "must list IP addresses or CIDR ranges, e.g. 127.0.0.1,172.16.0.0/12,fd7a:115c:a1e0::/48")
+        }
         for origin in allowedOrigins where URLComponents(string: origin)?.host == nil {
             throw SettingsError(Name.allowedOrigins, "\"\(origin)\" is not an origin like https://example.com")
         }

@@ -6,7 +6,7 @@ import NIOPosix
 
 /// The authorization endpoint: validates the request, shows the consent page, and turns the operator's
 /// answer into a code (or an error) sent back to the client's redirect URI with a 303.
-public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sendable {
+public struct AuthorizationController<Context: ClientAddressRequestContext>: Sendable {
     let configuration: OAuthConfiguration
     let clients: any ClientStore
     let transactions: any ConsentTransactionStore
@@ -147,7 +147,7 @@ public struct AuthorizationController<Context: RemoteAddressRequestContext>: Sen
 
     func answer(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
-        let throttleKey = context.remoteAddress?.ipAddress ?? "unknown"
+        let throttleKey = context.clientAddress ?? "unknown"
         if let wait = await throttle.retryAfter(throttleKey, now: now()) {
             OAuthMetrics.consent(.throttled)
             return tooManyAttempts(retryAfter: wait)

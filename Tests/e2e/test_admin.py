@@ -161,3 +161,36 @@ def test_wrong_passwords_are_throttled(tmp_path):
             assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     finally:
         gw.stop()
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_lockout(tmp_path):
+    """Behind Funnel, Caddy or nginx every request comes from the proxy: its X-Forwarded-For must decide whose
+    wrong passwords count, or one stranger would lock everybody out. An untrusted peer's header counts for nothing."""
+    gw = Gateway(tmp_path, {"GATEWAY_TRUSTED_PROXIES": "127.0.0.1"}, name="proxied admin gateway")
+    gw.start()
+    try:
+        with httpx2.Client(timeout=15, trust_env=False, headers={"X-Forwarded-For": "203.0.113.5"}) as guesser:
+            statuses = [sign_in(guesser, gw, f"wrong-password-{i:04d}").status_code for i in range(6)]
+            assert 429 in statuses, statuses
+        with httpx2.Client(timeout=15, trust_env=False, headers={"X-Forwarded-For": "198.51.100.20"}) as operator:
+            assert sign_in(operator, gw).status_code == 303
+    finally:
+        gw.stop()
+    assert "client=203.0.113.5" in gw.stderr(), "the access log names the forwarded client"
+
+    direct = Gateway(tmp_path / "direct", name="unproxied admin gateway")
+    direct.start()
+    try:
+        with httpx2.Client(timeout=15, trust_env=False, headers={"X-Forwarded-For": "203.0.113.5"}) as guesser:
+            assert 429 in [sign_in(guesser, direct, f"wrong-password-{i:04d}").status_code for i in range(6)]
+        with httpx2.Client(timeout=15, trust_env=False, headers={"X-Forwarded-For": "198.51.100.20"}) as spoofer:
+            assert sign_in(spoofer, direct).status_code == 429, "a header from an untrusted peer changed nothing"
+    finally:
+        direct.stop()
+
+
+def test_a_bad_trusted_proxy_list_refuses_to_start(tmp_path):
+    from gateway import run_until_exit
+
+    code, out, err = run_until_exit(tmp_path, {"GATEWAY_TRUSTED_PROXIES": "localhost"})
+    assert code == 78 and "GATEWAY_TRUSTED_PROXIES" in err, (code, out, err)

@@ -11,7 +11,7 @@ import Storage
 /// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
 /// when the gateway is served over https; always HttpOnly and SameSite=Lax); every form carries the session's
 /// CSRF token; wrong passwords are throttled like on the consent page.
-struct AdminController<Context: RemoteAddressRequestContext>: Sendable {
+struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let database: GatewayDatabase
     let grants: CachingGrantStore
     let registry: BackendRegistry
@@ -52,7 +52,7 @@ struct AdminController<Context: RemoteAddressRequestContext>: Sendable {
 
     private func signIn(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
-        let throttleKey = context.remoteAddress?.ipAddress ?? "unknown"
+        let throttleKey = context.clientAddress ?? "unknown"
         if let wait = await throttle.retryAfter(throttleKey, now: now()) { return tooManyAttempts(wait) }
         guard let form = await readForm(&request) else {
             return loginPage(error: "The form must be posted as a form.", status: .badRequest)

@@ -1,11 +1,12 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import OAuthServer
 
 /// One log line per request (method, path without the query, status, duration) under the request's id, and the
 /// id in an `X-Request-Id` response header, so that a user's report can be matched with the log.
 /// Health checks and scrapes log at debug: they come every few seconds and say nothing new.
-struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+struct AccessLogMiddleware<Context: ClientAddressRequestContext>: RouterMiddleware {
     static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     static var quietPaths: Set<String> { ["/health", "/metrics"] }
 
@@ -31,6 +32,9 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.log(
             level: Self.quietPaths.contains(path) ? .debug : .info, "\(request.method) \(path) \(status)",
-            metadata: ["status": "\(status)", "duration_ms": .string(String(format: "%.1f", milliseconds))])
+            metadata: [
+                "status": "\(status)", "duration_ms": .string(String(format: "%.1f", milliseconds)),
+                "client": .string(context.clientAddress ?? "-"),
+            ])
     }
 }
