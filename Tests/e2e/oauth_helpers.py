@@ -5,17 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx2
 
 from gateway import Gateway
+from loopback_server import serve_in_background, stop
 
 LOOPBACK_REDIRECT = "http://127.0.0.1:53682/callback"
 WEB_REDIRECT = "https://app.example/cb"
@@ -203,15 +203,11 @@ class CallbackServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = serve_in_background(Handler)
         self.redirect_uri = f"http://127.0.0.1:{self.httpd.server_address[1]}/callback"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
 
 def _callback_page(query: dict[str, str]) -> bytes:

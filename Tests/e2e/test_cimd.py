@@ -1,14 +1,14 @@
 """Client ID Metadata Documents: the client_id is the URL of a JSON document, served here on loopback."""
 
 import json
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from gateway import Gateway, run_until_exit
+from loopback_server import serve_in_background, stop
 from mcp_helpers import token_status
 from oauth_helpers import (
     approve,
@@ -43,11 +43,8 @@ class DocumentServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = serve_in_background(Handler)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -71,8 +68,7 @@ class DocumentServer:
         return self.serve(path, json.dumps(doc).encode(), headers=headers)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
 
 @pytest.fixture
