@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := .build/debug/mcp-gateway
 E2E_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run build test test-swift test-e2e bench system-deps browser-deps venv format clean
+.PHONY: run build test test-swift test-e2e soak bench system-deps browser-deps venv format clean
 
 run: system-deps
 	$(SWIFT) build --product mcp-gateway
@@ -23,6 +23,10 @@ test-swift: build
 
 test-e2e: venv browser-deps
 	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
+
+# The long runs that do not fit in `make test`: fuzzing with many more inputs.
+soak: build venv
+	FUZZ_INPUTS=20000 MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest -s Tests/e2e/test_fuzz.py
 
 # Ratios of what authentication, the MCP envelope and aggregation cost, on a release build (wrk drives
 # the load; nginx stands in for an instant backend).
