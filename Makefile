@@ -26,7 +26,8 @@ test-e2e: venv browser-deps
 
 # The long runs that do not fit in `make test`: fuzzing with many more inputs.
 soak: build venv
-	FUZZ_INPUTS=20000 MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest -s Tests/e2e/test_fuzz.py
+	FUZZ_INPUTS=20000 SCHEMA_FUZZ_EXAMPLES=1000 MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) \
+		$(VENV)/bin/python -m pytest -s Tests/e2e/test_fuzz.py Tests/e2e/test_oauth_schema_fuzz.py
 
 # Ratios of what authentication, the MCP envelope and aggregation cost, on a release build (wrk drives
 # the load; nginx stands in for an instant backend).
