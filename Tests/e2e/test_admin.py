@@ -5,6 +5,7 @@ tokens die at once), signing out."""
 from __future__ import annotations
 
 import re
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -88,7 +89,12 @@ def test_the_dashboard_shows_backends_clients_and_calls_with_filters(setup):
 
     run_sdk_client(gw, token, calls)
     with signed_in(gw) as http:
+        # Audit rows are written in batches, about once a second: wait for them.
+        deadline = time.monotonic() + 15
         page = http.get(gw.url("/admin")).text
+        while "seen on the dashboard" not in page and time.monotonic() < deadline:
+            time.sleep(0.2)
+            page = http.get(gw.url("/admin")).text
         backend = re.search(r'<tr data-backend="alpha">.*?</tr>', page, re.S).group(0)
         assert "state-up" in backend and re.search(r'data-label="Tools">\d+<', backend), backend
         assert "seen on the dashboard" in page and "echo" in page and "add" in page
