@@ -98,8 +98,10 @@ public func buildApplication(
         shutdownGrace: ShutdownGrace(limit: .seconds(settings.shutdownTimeoutSeconds)))
     MCPEndpointController<GatewayRequestContext>(methods: methods, sessions: sessions).addRoutes(to: mcp)
 
+    let readLimit = TimeAmount.seconds(Int64(settings.requestReadTimeoutSeconds))
     var app = Application(
         router: router,
+        server: .http1(additionalChannelHandlers: [RequestReadDeadlineHandler(limit: readLimit)]),
         configuration: .init(address: .hostname(settings.bindAddress, port: settings.port), serverName: "mcp-gateway"),
         logger: logger)
     app.addServices(

@@ -29,6 +29,8 @@ public struct GatewaySettings: Sendable, Equatable {
     public var healthIntervalSeconds = 30
     /// How long a stopping server lets calls in flight finish before it cancels them.
     public var shutdownTimeoutSeconds = 15
+    /// How long a client may take to send a whole request (headers and body) before its connection is closed.
+    public var requestReadTimeoutSeconds = 30
     /// Test-only: Client ID Metadata Documents over http from loopback hosts.
     public var allowLoopbackMetadataDocumentsForTests = false
 
@@ -56,6 +58,7 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let listPageSize = "GATEWAY_LIST_PAGE_SIZE"
         public static let healthInterval = "BACKEND_HEALTH_INTERVAL"
         public static let shutdownTimeout = "GATEWAY_SHUTDOWN_TIMEOUT"
+        public static let requestReadTimeout = "GATEWAY_REQUEST_READ_TIMEOUT"
     }
 
     /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
@@ -98,6 +101,7 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.listPageSize, range: 10...10_000) { settings.listPageSize = value }
         if let value = try integer(Name.healthInterval, range: 5...3600) { settings.healthIntervalSeconds = value }
         if let value = try integer(Name.shutdownTimeout, range: 1...600) { settings.shutdownTimeoutSeconds = value }
+        if let value = try integer(Name.requestReadTimeout, range: 1...600) { settings.requestReadTimeoutSeconds = value }
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
         if let value = text(Name.logFormat) { settings.logFormat = value.lowercased() }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
