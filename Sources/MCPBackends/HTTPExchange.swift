@@ -72,6 +72,14 @@ struct HTTPExchange {
         guard let value = try? JSONValue.parse(body.readableBytesView) else {
             throw BackendError.protocolViolation("the response is not JSON")
         }
+        // The answer to a POST is the answer to that request: anything else (another id, a request, a batch) is
+        // a broken backend, not a result to hand to the client. An error about a request it could not even
+        // read may carry a null id.
+        guard case .response(let id)? = try? JSONRPC.classify(value),
+            id == message["id"] || (id == .null && value["error"] != nil)
+        else {
+            throw BackendError.protocolViolation("the response does not answer this request")
+        }
         return (.response(value), response.headers)
     }
 
