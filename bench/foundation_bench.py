@@ -13,9 +13,7 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,42 +27,7 @@ import httpx2  # noqa: E402
 from gateway import Gateway  # noqa: E402
 from mcp_helpers import modern_body, modern_headers  # noqa: E402
 from oauth_helpers import check_tokens, obtain_tokens, refresh  # noqa: E402
-
-WRK_SCRIPT = """
-wrk.method = os.getenv("BENCH_METHOD") or "GET"
-wrk.body = os.getenv("BENCH_BODY")
-local headers = os.getenv("BENCH_HEADERS")
-if headers then
-  for line in string.gmatch(headers, "[^\\n]+") do
-    local name, value = line:match("^([^:]+):%s*(.*)$")
-    wrk.headers[name] = value
-  end
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
-
-
-def run_wrk(url: str, seconds: int, connections: int, method: str = "GET", body: str | None = None,
-            headers: dict[str, str] | None = None) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
-    env = {**os.environ, "BENCH_METHOD": method}
-    if body is not None:
-        env["BENCH_BODY"] = body
-    if headers:
-        env["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in headers.items())
-    out = subprocess.run(
-        ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script.name, url],
-        env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
-    os.unlink(script.name)
-    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-    if not match:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    requests, duration_us, p50_us, p99_us, errors = map(int, match.groups())
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50_us / 1000, "p99_ms": p99_us / 1000, "errors": errors}
+from wrk import run_wrk  # noqa: E402
 
 
 def rotations_per_second(http: httpx2.Client, gw: Gateway, count: int) -> float:

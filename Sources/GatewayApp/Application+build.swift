@@ -101,7 +101,7 @@ public func buildApplication(
     let readLimit = TimeAmount.seconds(Int64(settings.requestReadTimeoutSeconds))
     var app = Application(
         router: router,
-        server: .http1(additionalChannelHandlers: [RequestReadDeadlineHandler(limit: readLimit)]),
+        server: .http1(additionalChannelHandlers: [RequestReadDeadlineHandler(limit: readLimit), ClientHalfCloseHandler()]),
         configuration: .init(address: .hostname(settings.bindAddress, port: settings.port), serverName: "mcp-gateway"),
         logger: logger)
     app.addServices(

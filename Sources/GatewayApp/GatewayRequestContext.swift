@@ -13,11 +13,13 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     /// The socket peer, unless a trusted proxy named the client (ForwardedClientMiddleware).
     public var clientAddress: String?
     public var accessGrant: AccessGrant?
+    public let connectionClosed: EventLoopFuture<Void>?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
         self.clientAddress = remoteAddress?.ipAddress
+        self.connectionClosed = source.channel.closeFuture
     }
 
     /// Sessions on /mcp belong to the grant that opened them.

@@ -10,7 +10,7 @@ extension MCPEndpointController {
 
     /// The modern replacement of the GET stream: acknowledges what it will send, then sends the list changes the
     /// client asked for until the client closes the stream (or the server stops, which ends it with a result).
-    func listen(id: JSONValue, params: JSONValue?, request: Request) -> Response {
+    func listen(id: JSONValue, params: JSONValue?, request: Request, connectionClosed: EventLoopFuture<Void>?) -> Response {
         guard MCPResponses.accepts(request, "text/event-stream") else {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "subscriptions/listen answers with text/event-stream", id: id),
@@ -41,6 +41,7 @@ extension MCPEndpointController {
             }
             let (listenerID, changes) = await registry.listen()
             let (items, continuation) = AsyncStream<StreamItem>.makeStream()
+            connectionClosed?.whenComplete { _ in continuation.finish() }
             let relay = Task {
                 for await method in changes where wanted.contains(method) {
                     continuation.yield(.message(JSONRPC.notification(method: method, params: subscription)))

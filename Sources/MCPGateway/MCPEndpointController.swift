@@ -116,7 +116,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             return MCPResponses.rpcError(error, status: MCPResponses.modernStatus(for: error.code))
         }
         if method == "subscriptions/listen" {
-            return listen(id: id, params: params, request: request)
+            return listen(id: id, params: params, request: request, connectionClosed: context.connectionClosed)
         }
         if method == "tools/call", let name = params?["name"]?.stringValue,
             let definition = await methods.registry.toolDefinition(name),
@@ -246,6 +246,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             return MCPResponses.rpcError(
                 .init(code: JSONRPC.invalidRequest, message: "Too many open streams for this session"), status: .conflict)
         }
+        context.connectionClosed?.whenComplete { _ in continuation.finish() }
         let sessions = self.sessions
         let registry = methods.registry
         let interval = keepAliveInterval

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// What the MCP endpoint needs from the request context: who is calling, so sessions stay with their owner.
 public protocol MCPRequestContext: RequestContext {
@@ -6,4 +7,11 @@ public protocol MCPRequestContext: RequestContext {
     var principal: String? { get }
     /// The OAuth client the caller's token was issued to, for the audit trail.
     var clientID: String? { get }
+    /// Completes when the client's connection closes, so that a long-lived event stream (GET, subscriptions/listen)
+    /// ends as soon as its reader has gone rather than at its next keep-alive write.
+    var connectionClosed: EventLoopFuture<Void>? { get }
+}
+
+extension MCPRequestContext {
+    public var connectionClosed: EventLoopFuture<Void>? { nil }
 }

@@ -87,6 +87,21 @@ class BackendProcess:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
 
 
+def script_backend(workdir: Path, name: str, script: str, *args: str) -> BackendProcess:
+    """A backend run from another script of Tests/e2e/backends as `script --port PORT args…`."""
+    process = BackendProcess(workdir, name)
+    process.argv = [sys.executable, str(BACKENDS_DIR / script), "--port", str(process.port), *args]
+    return process
+
+
+def resident_bytes(pid: int) -> int:
+    """The resident memory of a process (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
 def write_backends_file(path: Path, backends: dict[str, dict]) -> Path:
     path.write_text(json.dumps({"backends": backends}, indent=2))
     return path

@@ -65,10 +65,14 @@ def post_raw(http: httpx2.Client, gw: Gateway, token: str | None, content: bytes
 
 def messages(r: httpx2.Response) -> list[dict]:
     """The JSON-RPC messages of a response, whether it is application/json or an SSE stream."""
-    ctype = r.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "text/event-stream":
+    return messages_in(r.headers.get("content-type", ""), r.text)
+
+
+def messages_in(content_type: str, text: str) -> list[dict]:
+    """The JSON-RPC messages of a response body of this content type (application/json or text/event-stream)."""
+    if content_type.split(";")[0].strip().lower() == "text/event-stream":
         out, data = [], []
-        for line in r.text.splitlines() + [""]:
+        for line in text.splitlines() + [""]:
             if line == "":
                 if data:
                     out.append(json.loads("\n".join(data)))
@@ -77,9 +81,9 @@ def messages(r: httpx2.Response) -> list[dict]:
                 value = line[5:]
                 data.append(value[1:] if value.startswith(" ") else value)
         return out
-    if not r.content:
+    if not text:
         return []
-    body = r.json()
+    body = json.loads(text)
     return body if isinstance(body, list) else [body]
 
 

@@ -4,13 +4,10 @@ memory, and the other backend is not affected."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import httpx2
 import pytest
 
-from backend_fixtures import BACKENDS_DIR, BackendProcess, gateway_in_front
+from backend_fixtures import BackendProcess, gateway_in_front, resident_bytes, script_backend
 from mcp_helpers import post_modern, response_message
 
 HOSTILE_TOOLS = ["garbage", "enormous", "cut_stream", "wrong_id", "empty"]
@@ -20,18 +17,10 @@ MEMORY_LIMIT = 250 * 1024 * 1024  # the enormous answer is 64 MiB; the gateway m
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     work = tmp_path_factory.mktemp("hostile")
-    hostile = BackendProcess(work, "hostile")
-    hostile.argv = [sys.executable, str(BACKENDS_DIR / "hostile_server.py"), "--port", str(hostile.port)]
+    hostile = script_backend(work, "hostile", "hostile_server.py")
     with gateway_in_front(work, {"alpha": BackendProcess(work, "alpha"), "hostile": hostile},
                           name="hostile-backend gateway") as setup:
         yield setup
-
-
-def resident_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 def call(http, gw, token, name: str, arguments: dict | None = None) -> tuple[int, dict]:

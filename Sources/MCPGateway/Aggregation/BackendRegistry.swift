@@ -55,14 +55,18 @@ public actor BackendRegistry {
     // MARK: merged lists
 
     /// What each backend offers of `kind`, fresh where the backend answered within the listing timeout and the last
-    /// good list where it did not; in backend-name order.
+    /// good list where it did not; in backend-name order. The timeout counts from when the backend's fetch started:
+    /// a fetch that an earlier listing already waited out is not waited for again, so a hanging backend delays one
+    /// listing (and those at the same moment), not every listing until its connection attempt gives up.
     func gather(_ kind: CatalogKind) async -> [(ManagedBackend, [JSONValue])] {
         let timeout = listTimeout
         let lists = await withTaskGroup(of: (Int, [JSONValue]?).self) { group in
             for (index, backend) in backends.enumerated() {
                 group.addTask {
                     // A slow fetch goes on after the listing answers, and its list is the next listing's last good one.
-                    if let fresh = await value(of: backend.refreshTask(kind), within: timeout) { return (index, fresh) }
+                    let (fetch, started) = await backend.refreshTask(kind)
+                    let remaining = timeout - (ContinuousClock.now - started)
+                    if remaining > .zero, let fresh = await value(of: fetch, within: remaining) { return (index, fresh) }
                     return (index, await backend.lastGood(kind))
                 }
             }

@@ -47,7 +47,7 @@ public actor ManagedBackend {
     private(set) var lastLatency: Duration?
     private(set) var lastChecked: Date?
     private(set) var catalog = BackendCatalog()
-    private var refreshing: [CatalogKind: Task<[JSONValue], any Error>] = [:]
+    private var refreshing: [CatalogKind: (task: Task<[JSONValue], any Error>, started: ContinuousClock.Instant)] = [:]
     private var catalogListener: (@Sendable (String, CatalogKind) -> Void)?
     private var isShutDown = false
 
@@ -197,18 +197,19 @@ public actor ManagedBackend {
     /// The backend's whole list of `kind`, every page followed; nil when the backend has no such list.
     /// Several callers share one fetch.
     func refresh(_ kind: CatalogKind) async throws -> [JSONValue] {
-        try await refreshTask(kind).value
+        try await refreshTask(kind).task.value
     }
 
-    /// The running fetch of `kind`, started if none runs: callers may stop waiting without stopping it.
-    func refreshTask(_ kind: CatalogKind) -> Task<[JSONValue], any Error> {
+    /// The running fetch of `kind` and when it started, started now if none runs: callers may stop waiting without
+    /// stopping it.
+    func refreshTask(_ kind: CatalogKind) -> (task: Task<[JSONValue], any Error>, started: ContinuousClock.Instant) {
         if let running = refreshing[kind] { return running }
         let task = Task {
             defer { Task { await self.refreshEnded(kind) } }
             return try await self.fetch(kind)
         }
-        refreshing[kind] = task
-        return task
+        refreshing[kind] = (task, .now)
+        return (task, .now)
     }
 
     private func refreshEnded(_ kind: CatalogKind) {

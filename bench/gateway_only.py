@@ -1,0 +1,150 @@
+"""The benchmark's figures for mcp-gateway alone: tools/list over ten backends of which one hangs, refresh-token
+rotations per second, and resident memory with 1,000 open sessions (and an idle event stream on each)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import httpx2
+
+from gateway import Gateway, free_port
+from mcp_helpers import LATEST_HANDSHAKE, modern_meta
+from oauth_helpers import check_tokens, obtain_tokens, refresh
+from processes import tree_rss
+from systems import DirectBackend, McpGateway, spawn, stop
+from wrk import run_wrk
+
+HANGING_SERVER = Path(__file__).resolve().parent.parent / "Tests" / "e2e" / "backends" / "hanging_server.py"
+FAST_BACKENDS = 9
+SESSIONS = 1000
+
+
+@dataclass
+class GatewayOnlyFigures:
+    list_ready_s: float = 0.0
+    tools_list: dict = field(default_factory=dict)
+    rotations_sequential: float = 0.0
+    rotations_concurrent: float = 0.0
+    rotation_clients: int = 16
+    rss_before_sessions: int = 0
+    rss_with_sessions: int = 0
+    rss_with_streams: int = 0
+
+
+def measure_tools_list(work: Path, seconds: float, figures: GatewayOnlyFigures) -> None:
+    backends = [DirectBackend(work / f"fast-{i}") for i in range(FAST_BACKENDS)]
+    hanging_port = free_port()
+    hanging = spawn([sys.executable, str(HANGING_SERVER), str(hanging_port)], work / "hanging.log")
+    try:
+        for backend in backends:
+            backend.start()
+        entries = {f"b{i}": {"url": b.url} for i, b in enumerate(backends)}
+        entries["hanging"] = {"url": f"http://127.0.0.1:{hanging_port}/mcp"}
+        gateway = McpGateway(work, entries, "mcp-gateway, ten backends, one hanging", tool="b0__echo")
+        gateway.prepare()
+        try:
+            body = json.dumps({"jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": {"_meta": modern_meta()}},
+                              separators=(",", ":")).replace('"id":0', '"id":__ID__', 1)
+            headers = {**gateway.headers, "Mcp-Method": "tools/list"}
+            del headers["Mcp-Name"]
+            last_tool = f"b{FAST_BACKENDS - 1}__echo"
+            # Each backend's tools appear once it is connected; the hanging one never is.
+            figures.list_ready_s = gateway.start_until(gateway.url, headers, body, expect=last_tool)
+            figures.tools_list = {c: run_wrk(gateway.url, seconds, c, "POST", body, headers, expect=last_tool)
+                                  for c in (1, 16, 64)}
+        finally:
+            gateway.stop()
+    finally:
+        for backend in backends:
+            backend.stop()
+        stop(hanging)
+
+
+def measure_rotations(work: Path, figures: GatewayOnlyFigures, count: int = 300) -> None:
+    gw = Gateway(work / "rotations", overrides={"LOG_LEVEL": "warning"}).start()
+    try:
+        def rotate(rotations: int) -> None:
+            with httpx2.Client(timeout=30, trust_env=False) as http:
+                client, tokens = obtain_tokens(http, gw)
+                for _ in range(rotations):
+                    tokens = check_tokens(refresh(http, gw, client["client_id"], tokens["refresh_token"]))
+
+        started = time.perf_counter()
+        rotate(count)
+        figures.rotations_sequential = count / (time.perf_counter() - started)
+        per_client = count // figures.rotation_clients + 1
+        with ThreadPoolExecutor(figures.rotation_clients) as pool:
+            started = time.perf_counter()
+            list(pool.map(rotate, [per_client] * figures.rotation_clients))
+            # Each client's registration and consent are in the time too; they are a small share of it.
+            figures.rotations_concurrent = per_client * figures.rotation_clients / (time.perf_counter() - started)
+    finally:
+        gw.stop()
+
+
+def measure_sessions(work: Path, figures: GatewayOnlyFigures) -> None:
+    backend = DirectBackend(work / "sessions-backend")
+    backend.start()
+    gateway = McpGateway(work, {"fast": {"url": backend.url}}, "mcp-gateway, 1,000 sessions")
+    gateway.prepare()
+    try:
+        gateway.start()
+        time.sleep(2)
+        figures.rss_before_sessions = tree_rss(gateway.pid)
+        asyncio.run(asyncio.wait_for(hold_sessions(gateway, figures), timeout=300))
+    finally:
+        gateway.stop()
+        backend.stop()
+
+
+async def hold_sessions(gateway: McpGateway, figures: GatewayOnlyFigures) -> None:
+    auth = {"Authorization": f"Bearer {gateway.token}"}
+    accept = {"Accept": "application/json, text/event-stream", **auth}
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": LATEST_HANDSHAKE, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}
+    connector = aiohttp.TCPConnector(limit=SESSIONS + 50)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
+        gate = asyncio.Semaphore(50)
+
+        async def open_session() -> str:
+            async with gate:
+                async with http.post(gateway.url, json=initialize, headers=accept) as r:
+                    session = r.headers["mcp-session-id"]
+                headers = {**accept, "Mcp-Session-Id": session, "MCP-Protocol-Version": LATEST_HANDSHAKE}
+                async with http.post(gateway.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+                                     headers=headers) as r:
+                    assert r.status == 202, r.status
+                return session
+
+        sessions = await asyncio.gather(*(open_session() for _ in range(SESSIONS)))
+        await asyncio.sleep(1)
+        figures.rss_with_sessions = tree_rss(gateway.pid)
+        streams = []
+        try:
+            for session in sessions:
+                headers = {**auth, "Accept": "text/event-stream", "Mcp-Session-Id": session,
+                           "MCP-Protocol-Version": LATEST_HANDSHAKE}
+                r = await http.get(gateway.url, headers=headers)
+                streams.append(r)
+                assert r.status == 200, r.status
+            await asyncio.sleep(1)
+            figures.rss_with_streams = tree_rss(gateway.pid)
+        finally:
+            for r in streams:
+                r.close()
+
+
+def measure_gateway_only(work: Path, seconds: float) -> GatewayOnlyFigures:
+    work.mkdir(parents=True, exist_ok=True)
+    figures = GatewayOnlyFigures()
+    measure_tools_list(work / "tools-list", seconds, figures)
+    measure_rotations(work, figures)
+    measure_sessions(work / "sessions", figures)
+    return figures
