@@ -29,14 +29,14 @@ soak: build venv
 	FUZZ_INPUTS=20000 SCHEMA_FUZZ_EXAMPLES=1000 MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) \
 		$(VENV)/bin/python -m pytest -s Tests/e2e/test_fuzz.py Tests/e2e/test_oauth_schema_fuzz.py
 
-# Ratios of what authentication, the MCP envelope and aggregation cost, on a release build (wrk drives
-# the load; nginx stands in for an instant backend).
+# On a release build: what authentication and the MCP envelope cost (ratios to /health), then mcp-gateway side by
+# side with the backend alone, ContextForge and mcp-proxy (installed into .build/bench-venvs on first use); the
+# side-by-side figures are written into BENCHMARKS.md. wrk drives the load.
 bench: system-deps venv
 	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
-	@command -v nginx >/dev/null || scripts/install-system-deps.sh nginx
 	$(SWIFT) build -c release --product mcp-gateway
 	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
-	$(VENV)/bin/python bench/aggregation_bench.py --bin .build/release/mcp-gateway
+	$(VENV)/bin/python bench/compare_bench.py --bin .build/release/mcp-gateway --write
 
 # System packages the build needs (the SQLite headers); installs them only when missing.
 system-deps:

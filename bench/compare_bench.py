@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "Tests" / "e2e"))
 
 from gateway_only import GatewayOnlyFigures, measure_gateway_only  # noqa: E402
-from processes import PeakSampler, tree_rss  # noqa: E402
+from processes import PeakSampler, tree_cpu_seconds, tree_rss  # noqa: E402
 from report import write_report  # noqa: E402
 from systems import (  # noqa: E402
     ECHO_TEXT, FAST_SERVER, ContextForge, DirectBackend, McpGateway, McpProxy, System)
@@ -42,9 +42,14 @@ def measure(system: System, seconds: float) -> dict:
     figures["ready_s"] = system.start()
     time.sleep(2)
     figures["rss_idle"] = tree_rss(system.pid, system.exclude_from_memory)
+    figures["load"] = {}
     with PeakSampler(system.pid, system.exclude_from_memory) as peak:
-        figures["load"] = {c: run_wrk(system.url, seconds, c, "POST", system.body, system.headers, expect=ECHO_TEXT)
-                           for c in CONCURRENCIES}
+        for c in CONCURRENCIES:
+            cpu_before = tree_cpu_seconds(system.pid, system.exclude_from_memory)
+            run = run_wrk(system.url, seconds, c, "POST", system.body, system.headers, expect=ECHO_TEXT)
+            cpu = tree_cpu_seconds(system.pid, system.exclude_from_memory) - cpu_before
+            run["cpu_ms_per_call"] = cpu * 1000 / run["requests"] if run["requests"] else None
+            figures["load"][c] = run
     figures["rss_load"] = peak.peak
     return figures
 
@@ -92,8 +97,8 @@ def main() -> None:
             results.append(measure(backend, args.seconds))
             for system in systems:
                 print(f"{system.label} …", file=sys.stderr, flush=True)
-                system.prepare()
                 try:
+                    system.prepare()
                     figures = measure(system, args.seconds)
                     figures["first_start_s"] = getattr(system, "first_start", None)
                     results.append(figures)

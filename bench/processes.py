@@ -1,9 +1,12 @@
-"""Resident memory of a process and its children, sampled while a load runs."""
+"""Resident memory and CPU time of a process and its children, sampled while a load runs."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -34,18 +37,37 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def tree_rss(pid: int, exclude: str | None = None) -> int:
-    """Bytes resident in `pid` and its descendants, leaving out any process (and its own descendants) whose
-    command line contains `exclude` (the backend a proxy spawned is not the proxy's memory)."""
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+def _tree(pid: int, exclude: str | None) -> list[int]:
+    """`pid` and its descendants, leaving out any process (and its own descendants) whose command line contains
+    `exclude` (the backend a proxy spawned is not the proxy's cost)."""
     children = _children()
-    total, pending = 0, [pid]
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
         if current != pid and exclude and exclude in _cmdline(current):
             continue
-        total += _rss(current)
+        found.append(current)
         pending.extend(children.get(current, []))
-    return total
+    return found
+
+
+def tree_rss(pid: int, exclude: str | None = None) -> int:
+    """Bytes resident in `pid` and its descendants (see `_tree`)."""
+    return sum(_rss(p) for p in _tree(pid, exclude))
+
+
+def tree_cpu_seconds(pid: int, exclude: str | None = None) -> float:
+    """CPU time (user and system) `pid` and its descendants have used so far: what a load costs the system
+    itself, which a shared machine's noise disturbs far less than latency or throughput."""
+    return sum(_cpu_seconds(p) for p in _tree(pid, exclude))
 
 
 class PeakSampler:

@@ -23,6 +23,15 @@ def seconds_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f} s"
 
 
+def latency_text(run: dict) -> str:
+    """p50 and p99 columns; dashes when no call completed within the run."""
+    return "— | —" if not run["requests"] else f"{run['p50_ms']:.2f} | {run['p99_ms']:.2f}"
+
+
+def cpu_text(run: dict) -> str:
+    return "—" if run.get("cpu_ms_per_call") is None else f"{run['cpu_ms_per_call']:.3f}"
+
+
 def systems_tables(results: list[dict], concurrencies: tuple[int, ...]) -> list[str]:
     lines = ["| system | start → first call | RSS idle | RSS under load | "
              + " | ".join(f"req/s at {c}" for c in concurrencies) + " | calls | failed |",
@@ -36,8 +45,11 @@ def systems_tables(results: list[dict], concurrencies: tuple[int, ...]) -> list[
     lines += ["", "| tools/call latency, ms | " + " | ".join(f"p50 at {c} | p99 at {c}" for c in concurrencies) + " |",
               "|---|" + "---:|---:|" * len(concurrencies)]
     for r in results:
-        lines.append(f"| {r['label']} | " + " | ".join(
-            f"{r['load'][c]['p50_ms']:.2f} | {r['load'][c]['p99_ms']:.2f}" for c in concurrencies) + " |")
+        lines.append(f"| {r['label']} | " + " | ".join(latency_text(r["load"][c]) for c in concurrencies) + " |")
+    lines += ["", "| CPU time per call, ms (the system's own processes) | " + " | ".join(
+        f"at {c}" for c in concurrencies) + " |", "|---|" + "---:|" * len(concurrencies)]
+    for r in results:
+        lines.append(f"| {r['label']} | " + " | ".join(cpu_text(r["load"][c]) for c in concurrencies) + " |")
     return lines
 
 
@@ -47,8 +59,8 @@ def comparisons(results: list[dict], concurrencies: tuple[int, ...]) -> list[str
              + " | best throughput, × direct |", "|---|" + "---:|" * (len(concurrencies) + 1)]
     for r in results[1:]:
         lines.append(f"| {r['label']} | " + " | ".join(
-            f"{r['load'][c]['p50_ms'] - direct['load'][c]['p50_ms']:+.2f} ms" for c in concurrencies)
-            + f" | {best_rps(r) / best_rps(direct):.2f} |")
+            f"{r['load'][c]['p50_ms'] - direct['load'][c]['p50_ms']:+.2f} ms" if r["load"][c]["requests"] else "—"
+            for c in concurrencies) + f" | {best_rps(r) / best_rps(direct):.2f} |")
     return lines
 
 

@@ -203,15 +203,14 @@ class ContextForge(System):
     def __init__(self, work: Path, backend_url: str) -> None:
         super().__init__(work)
         self.backend_url = backend_url
-        self.secret = secrets.token_urlsafe(32)
+        self.secret = secrets.token_hex(32)  # hex: a leading "-" would read as an option
         self.registered = False
 
     def env(self) -> dict[str, str]:
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.work),
-            "HOST": "127.0.0.1", "PORT": str(self.port),
             "DATABASE_URL": f"sqlite:///{self.work / 'contextforge.db'}",
-            "JWT_SECRET_KEY": self.secret, "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(32),
+            "JWT_SECRET_KEY": self.secret, "AUTH_ENCRYPTION_SECRET": secrets.token_hex(32),
             "PLATFORM_ADMIN_EMAIL": "admin@example.com", "MCPGATEWAY_UI_ENABLED": "false",
             "MCPGATEWAY_ADMIN_API_ENABLED": "false", "LOG_LEVEL": "ERROR",
             "SSRF_ALLOW_LOCALHOST": "true", "RATE_LIMITING_ENABLED": "false",
@@ -227,7 +226,8 @@ class ContextForge(System):
         self.stop()
 
     def launch(self) -> None:
-        self.proc = spawn([str(self.bin / "mcpgateway"), "--log-level", "warning", "--no-access-log"],
+        self.proc = spawn([str(self.bin / "mcpgateway"), "--host", "127.0.0.1", "--port", str(self.port),
+                           "--log-level", "warning", "--no-access-log"],
                           self.work / "contextforge.log", env=self.env(), cwd=self.work)
 
     def before_first_call(self, http: httpx2.Client) -> None:

@@ -34,6 +34,8 @@ public struct OAuthConfiguration: Sendable {
 
     /// RFC 8707 `resource` check: scheme and host compare case-insensitively, one trailing slash is ignored.
     public func isThisResource(_ candidate: String) -> Bool {
+        // The usual case, checked on every authenticated request: the very string this server issued tokens for.
+        if candidate == resource { return true }
         func normalized(_ url: String) -> String? {
             guard var components = URLComponents(string: url), components.fragment == nil else { return nil }
             components.scheme = components.scheme?.lowercased()
