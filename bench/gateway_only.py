@@ -4,6 +4,7 @@ rotations per second, and resident memory with 1,000 open sessions (and an idle 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -12,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import httpx2
 
+from aiohttp_mcp import client, listen, open_session
 from gateway import Gateway, free_port
-from mcp_helpers import LATEST_HANDSHAKE, modern_meta
+from mcp_helpers import modern_meta
 from oauth_helpers import check_tokens, obtain_tokens, refresh
 from processes import tree_rss
 from systems import DirectBackend, McpGateway, spawn, stop
@@ -113,40 +114,21 @@ def measure_sessions(work: Path, figures: GatewayOnlyFigures) -> None:
 
 
 async def hold_sessions(gateway: McpGateway, figures: GatewayOnlyFigures) -> None:
-    auth = {"Authorization": f"Bearer {gateway.token}"}
-    accept = {"Accept": "application/json, text/event-stream", **auth}
-    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": LATEST_HANDSHAKE, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}
-    connector = aiohttp.TCPConnector(limit=SESSIONS + 50)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
+    async with client(SESSIONS + 50) as http:
         gate = asyncio.Semaphore(50)
 
-        async def open_session() -> str:
+        async def new_session() -> str:
             async with gate:
-                async with http.post(gateway.url, json=initialize, headers=accept) as r:
-                    session = r.headers["mcp-session-id"]
-                headers = {**accept, "Mcp-Session-Id": session, "MCP-Protocol-Version": LATEST_HANDSHAKE}
-                async with http.post(gateway.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"},
-                                     headers=headers) as r:
-                    assert r.status == 202, r.status
-                return session
+                return await open_session(http, gateway.url, gateway.token)
 
-        sessions = await asyncio.gather(*(open_session() for _ in range(SESSIONS)))
+        sessions = await asyncio.gather(*(new_session() for _ in range(SESSIONS)))
         await asyncio.sleep(1)
         figures.rss_with_sessions = tree_rss(gateway.pid)
-        streams = []
-        try:
+        async with contextlib.AsyncExitStack() as streams:
             for session in sessions:
-                headers = {**auth, "Accept": "text/event-stream", "Mcp-Session-Id": session,
-                           "MCP-Protocol-Version": LATEST_HANDSHAKE}
-                r = await http.get(gateway.url, headers=headers)
-                streams.append(r)
-                assert r.status == 200, r.status
+                await listen(streams, http, gateway.url, gateway.token, session)
             await asyncio.sleep(1)
             figures.rss_with_streams = tree_rss(gateway.pid)
-        finally:
-            for r in streams:
-                r.close()
 
 
 def measure_gateway_only(work: Path, seconds: float) -> GatewayOnlyFigures:

@@ -76,6 +76,10 @@ public struct GatewaySettings: Sendable, Equatable {
             }
             return value
         }
+        /// A comma-separated list, blanks dropped.
+        func list(_ name: String) -> [String]? {
+            text(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
         if let value = text(Name.issuerURL) { settings.issuerURL = value }
         settings.password = values[Name.password].flatMap { $0.isEmpty ? nil : $0 }
         settings.passwordHash = text(Name.passwordHash)
@@ -86,16 +90,8 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.port, range: 1...65_535) { settings.port = value }
         if let value = text(Name.databasePath) { settings.databasePath = value }
         if let value = text(Name.templatesDirectory) { settings.templatesDirectory = value }
-        if let value = text(Name.trustedProxies) {
-            settings.trustedProxies = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
-            }
-        }
-        if let value = text(Name.allowedOrigins) {
-            settings.allowedOrigins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
-            }
-        }
+        if let value = list(Name.trustedProxies) { settings.trustedProxies = value }
+        if let value = list(Name.allowedOrigins) { settings.allowedOrigins = value }
         settings.backendsFile = text(Name.backendsFile)
         if let value = try integer(Name.listTimeout, range: 1...120) { settings.listTimeoutSeconds = value }
         if let value = try integer(Name.listPageSize, range: 10...10_000) { settings.listPageSize = value }

@@ -33,6 +33,16 @@ import Testing
         #expect(settings.port == 8080 && settings.accessTokenTTL == 2)
     }
 
+    @Test func listsAreCommaSeparatedWithBlanksDropped() throws {
+        let settings = try GatewaySettings.from([
+            Name.allowedOrigins: " https://a.example.com, ,https://b.example.com ",
+            Name.trustedProxies: "127.0.0.1 ,, 10.0.0.0/8",
+        ])
+        #expect(settings.allowedOrigins == ["https://a.example.com", "https://b.example.com"])
+        #expect(settings.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
+        #expect(try GatewaySettings.from([Name.trustedProxies: " "]).trustedProxies.isEmpty)
+    }
+
     @Test func nonLoopbackBindNeedsHTTPSIssuer() {
         #expect(refusal([Name.bindAddress: "0.0.0.0"])?.setting == Name.issuerURL)
         #expect(refusal([Name.bindAddress: "0.0.0.0", Name.issuerURL: "https://gw.example.com"]) == nil)

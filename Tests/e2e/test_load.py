@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import resource
-import ssl
 import time
 
 import aiohttp
 import pytest
 
+from aiohttp_mcp import client, listen, open_session, rpc
 from backend_fixtures import gateway_in_front, resident_bytes, script_backend
-from mcp_helpers import ACCEPT, LATEST_HANDSHAKE, bearer, messages_in, session_headers
+from mcp_helpers import messages_in, session_headers
 
 SESSIONS = 500
 CALLS_PER_SESSION = 20
 STREAMS = 1000
 MAXIMUM_STREAMS_PER_SESSION = 4  # the gateway's: a released stream still counted would make one more refused
 MEMORY_LIMIT = 300 * 1024 * 1024
-_ids = itertools.count(1)
 
 
 def raise_open_file_limit(needed: int) -> None:
@@ -67,25 +65,6 @@ async def settled_open_files(pid: int, timeout: float = 30) -> int:
     return count
 
 
-def rpc(method: str, params: dict | None = None) -> dict:
-    body = {"jsonrpc": "2.0", "id": next(_ids), "method": method}
-    if params is not None:
-        body["params"] = params
-    return body
-
-
-async def open_session(http: aiohttp.ClientSession, url: str, token: str) -> str:
-    initialize = rpc("initialize", {
-        "protocolVersion": LATEST_HANDSHAKE, "capabilities": {}, "clientInfo": {"name": "load", "version": "1"}})
-    async with http.post(url, json=initialize, headers={"Accept": ACCEPT, **bearer(token)}) as r:
-        session = r.headers.get("mcp-session-id")
-        assert r.status == 200 and session, f"initialize: {r.status} {(await r.text())[:300]}"
-    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    async with http.post(url, json=initialized, headers=session_headers(token, session)) as r:
-        assert r.status == 202, f"initialized: {r.status} {(await r.text())[:300]}"
-    return session
-
-
 async def echo(http: aiohttp.ClientSession, url: str, token: str, session: str, tool: str, text: str) -> str | None:
     """None when the call came back right, else what was wrong with it."""
     try:
@@ -101,11 +80,6 @@ async def echo(http: aiohttp.ClientSession, url: str, token: str, session: str, 
         return None
     except Exception as failure:  # noqa: BLE001 - every failure is counted and shown
         return f"{tool}: {type(failure).__name__}: {failure}"
-
-
-def client(connections: int) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections),
-                                 timeout=aiohttp.ClientTimeout(total=60))
 
 
 def test_500_concurrent_sessions_of_20_calls_without_an_error(setup):
@@ -173,13 +147,3 @@ def test_1000_idle_streams_are_held_and_released(setup):
 
     asyncio.run(asyncio.wait_for(run(), timeout=100))
     assert gw.running, gw.logs()
-
-
-async def listen(streams: contextlib.AsyncExitStack, http: aiohttp.ClientSession, url: str, token: str, session: str) -> None:
-    """Opens a GET event stream on the session, kept open until `streams` closes."""
-    headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session, "MCP-Protocol-Version": LATEST_HANDSHAKE,
-               **bearer(token)}
-    r = await streams.enter_async_context(http.get(url, headers=headers))
-    assert r.status == 200 and r.headers["content-type"].startswith("text/event-stream"), f"stream: {r.status}"
-    first = await r.content.readline()
-    assert first.startswith(b":"), first

@@ -14,21 +14,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 
-from gateway import Gateway
 
 SCHEMA = schemathesis.openapi.from_path(Path(__file__).resolve().parent / "schemas" / "oauth-openapi.yaml")
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "40"))
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    gateway = Gateway(tmp_path_factory.mktemp("schema-fuzz"), name="schema-fuzzed gateway")
-    gateway.start()
-    try:
-        yield gateway
-    finally:
-        gateway.stop()
 
 
 def problem_with(response) -> str | None:

@@ -208,8 +208,9 @@ public actor ManagedBackend {
             defer { Task { await self.refreshEnded(kind) } }
             return try await self.fetch(kind)
         }
-        refreshing[kind] = (task, .now)
-        return (task, .now)
+        let running = (task: task, started: ContinuousClock.now)
+        refreshing[kind] = running
+        return running
     }
 
     private func refreshEnded(_ kind: CatalogKind) {
