@@ -1,8 +1,8 @@
 # mcp-gateway container image.
 #
-#   docker build -t mcp-gateway .
+#   docker build -t mcp-gateway:local --build-arg MCP_GATEWAY_COMMIT=$(git rev-parse --short HEAD) .
 #   docker run --init --stop-timeout 30 -p 127.0.0.1:4444:4444 -v mcp-gateway-data:/data \
-#     -e OAUTH_ISSUER_URL=https://gateway.example.com mcp-gateway
+#     -e OAUTH_ISSUER_URL=https://gateway.example.com mcp-gateway:local
 #
 # Two stages on the same distribution, Debian 12 (bookworm): the official Swift 6.3 toolchain image to
 # build, debian:bookworm-slim to run. Bookworm because it is what the gateway is developed and tested on
@@ -32,12 +32,22 @@ RUN swift package resolve
 
 # SwiftPM checks that every target in the manifest has its folder, test targets included, so Tests/
 # comes along even though only the executable is built (.dockerignore leaves out the pytest suite).
+# The BuildInfo plugin runs scripts/build-info.sh to record the commit. The page templates are not
+# needed: they are built into the binary from Swift source (Sources/GatewayApp/BuiltInTemplates.swift).
+COPY Plugins ./Plugins
+COPY scripts/build-info.sh ./scripts/build-info.sh
 COPY Sources ./Sources
 COPY Tests ./Tests
 
+# The commit `mcp-gateway --version` reports. The build context has no .git, so it is passed in:
+# `docker build --build-arg MCP_GATEWAY_COMMIT=$(git rev-parse --short HEAD) .`, or with compose
+# `MCP_GATEWAY_COMMIT=$(git rev-parse --short HEAD) docker compose build`. Declared here, after the
+# dependency layer, so a new commit does not invalidate `swift package resolve`.
+ARG MCP_GATEWAY_COMMIT=unknown
+
 # --static-swift-stdlib links the Swift runtime and Foundation into the binary: the runtime image needs
 # no Swift toolchain. Nothing links FoundationNetworking or FoundationXML, so no libcurl or libxml2.
-RUN swift build -c release --product mcp-gateway --static-swift-stdlib \
+RUN MCP_GATEWAY_COMMIT="$MCP_GATEWAY_COMMIT" swift build -c release --product mcp-gateway --static-swift-stdlib \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/mcp-gateway" /staging/ \
     && strip /staging/mcp-gateway
@@ -58,7 +68,8 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid/gid, so volume ownership is predictable on any host. /data is created here,
-# owned by that user, so a named volume mounted there starts out writable by the gateway.
+# owned by that user, so a named volume mounted there starts out writable by the gateway. /app, its
+# home and working directory, stays owned by root.
 RUN groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin gateway \
@@ -66,19 +77,19 @@ RUN groupadd --system --gid 10001 gateway \
     && chown 10001:10001 /data
 
 COPY --from=build /staging/mcp-gateway /usr/local/bin/mcp-gateway
-# Page templates and the health check: owned by root, so read-only to the gateway.
-COPY templates /app/templates
+# The health check: owned by root, so read-only to the gateway. (No templates: they are in the binary.)
 COPY deploy/healthcheck.sh /usr/local/bin/mcp-gateway-healthcheck
 
 WORKDIR /app
 
 # Container defaults. Listening on all interfaces is what makes the port reachable from outside the
 # container; the gateway then insists on an https OAUTH_ISSUER_URL, which the operator sets (in .env
-# with docker compose). Everything else keeps the defaults documented in .env.example.
+# with docker compose). The state lives in the /data volume: the database (/data/gateway.sqlite, its
+# default there) and a generated first password (/data/initial-operator-password). Everything else
+# keeps the defaults documented in .env.example.
 ENV GATEWAY_BIND_ADDR=0.0.0.0 \
     GATEWAY_PORT=4444 \
-    DATABASE_PATH=/data/gateway.sqlite \
-    GATEWAY_TEMPLATES_DIR=/app/templates
+    GATEWAY_DATA_DIR=/data
 
 VOLUME ["/data"]
 USER 10001:10001

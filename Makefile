@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := .build/debug/mcp-gateway
 E2E_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run build test test-swift test-e2e soak bench system-deps browser-deps venv format clean
+.PHONY: run build test test-swift test-e2e soak bench system-deps browser-deps deploy-deps venv format clean
 
 run: system-deps
 	$(SWIFT) build --product mcp-gateway
@@ -21,7 +21,7 @@ test: build venv
 test-swift: build
 	$(SWIFT) test --skip-build
 
-test-e2e: venv browser-deps
+test-e2e: venv browser-deps deploy-deps
 	MCP_GATEWAY_BIN=$(CURDIR)/$(BIN) $(VENV)/bin/python -m pytest Tests/e2e
 
 # The long runs that do not fit in `make test`: fuzzing with many more inputs.
@@ -46,6 +46,15 @@ system-deps:
 # missing. CHROMIUM_BIN names another Chromium instead.
 browser-deps:
 	@[ -n "$$CHROMIUM_BIN" ] || command -v chromium >/dev/null || scripts/install-system-deps.sh chromium
+
+# What the deployment file tests (Tests/e2e/test_deploy_files.py) run: a compose CLI for `docker compose config`
+# (Debian's docker-compose unless `docker compose` is there) and systemd-analyze for the unit (Debian's systemd,
+# which also brings the libseccomp the unit's system call filter is reproduced with); each installed only when
+# missing. No Docker engine and no running systemd are needed.
+deploy-deps:
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || \
+		scripts/install-system-deps.sh docker-compose
+	@command -v systemd-analyze >/dev/null || scripts/install-system-deps.sh systemd
 
 venv: $(E2E_STAMP)
 

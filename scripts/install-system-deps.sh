@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, when they are missing, plus any named as arguments
-# (e.g. `wrk` for the benchmark, `chromium` for the browser tests), each only when it is not installed
-# yet. Prints nothing when all is there.
+# (e.g. `wrk` for the benchmark, `chromium` for the browser tests, `docker-compose` and `systemd` for the
+# deployment file tests), each only when it is not installed yet. Prints nothing when all is there.
 set -euo pipefail
 
 installed() {

@@ -11,11 +11,16 @@ import Prometheus
 import Storage
 
 /// Builds the whole gateway: storage, the authorization server, `/mcp`, health and status, and background services.
-/// `announce` receives a password generated on first start, to show it to the operator once.
+/// `announce` receives a password generated on first start, and the file that keeps it (nil when it could not be
+/// written), to tell the operator.
 /// `metrics` is the registry `/metrics` renders: the one `GatewayMetrics.bootstrap()` made the process's backend.
+/// `reloadEnvironment` gives the variables anew when the backends are reloaded (SIGHUP, an edited backends file);
+/// without it they come from `environment`.
 public func buildApplication(
-    settings: GatewaySettings, backends: [BackendDefinition] = [], environment: [String: String] = [:], logger: Logger,
-    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), announce: @escaping @Sendable (String) -> Void
+    settings: GatewaySettings, backends: [BackendDefinition] = [], environment: [String: String] = [:],
+    reloadEnvironment: (@Sendable () -> [String: String])? = nil, logger: Logger,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    announce: @escaping @Sendable (_ password: String, _ file: String?) -> Void
 ) async throws -> some ApplicationProtocol {
     try settings.validate()
 
@@ -26,7 +31,8 @@ public func buildApplication(
         throw SettingsError(GatewaySettings.Name.databasePath, "\(error)")
     }
     let (pages, adminPages) = try await loadPages(directory: settings.templatesDirectory)
-    let passwordHash = try await OperatorPassword.resolveHash(settings: settings, store: database, announce: announce)
+    let operatorPassword = OperatorPassword(settings: settings, database: database)
+    let passwordCheck = try await operatorPassword.prepare(announce: announce, logger: logger)
 
     var oauth = OAuthConfiguration(
         issuer: settings.normalizedIssuer,
@@ -43,20 +49,23 @@ public func buildApplication(
     let sessions = SessionRegistry()
     let bearer = BearerAuthenticator(configuration: oauth, grants: grants, personalTokens: database)
 
-    // Only HTTP and SSE backends need an HTTP client; without one, nothing must be shut down.
-    let httpClient = backends.contains(where: \.needsHTTPClient) ? makeBackendHTTPClient() : nil
+    let httpClient = BackendHTTPClient()
     let registry: BackendRegistry
     do {
         registry = try BackendFactory.makeRegistry(
             backends, settings: settings, httpClient: httpClient, environment: environment, logger: logger)
     } catch {
-        try? await httpClient?.shutdown()
+        await httpClient.shutdown()
         throw error
     }
+    let reloader = BackendReloader(
+        settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
+        httpClient: httpClient, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
     let auditor = AuditRecorder(sink: database, logger: logger)
-    let health = HealthController<GatewayRequestContext>(grants: grants, registry: registry, startedAt: Date())
+    let health = HealthController<GatewayRequestContext>(
+        grants: grants, registry: registry, reloader: reloader, startedAt: Date())
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
@@ -70,7 +79,7 @@ public func buildApplication(
     AuthorizationController<GatewayRequestContext>(
         configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: ConsentThrottle(),
-        operatorPasswordHash: passwordHash
+        operatorPassword: passwordCheck
     ).addRoutes(to: router)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 
@@ -79,13 +88,16 @@ public func buildApplication(
         to: router.group().add(
             middleware: BearerAuthMiddleware(
                 authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope, OAuthConfiguration.defaultScope])))
+    // The operator's surfaces, kept to GATEWAY_OPERATOR_NETWORKS when it is set.
+    let operatorOnly = OperatorNetworkMiddleware<GatewayRequestContext>(
+        allowed: AddressRanges(settings.operatorNetworks) ?? AddressRanges([])!)
     AdminController<GatewayRequestContext>(
-        database: database, grants: grants, registry: registry, pages: adminPages, passwordHash: passwordHash,
-        secureCookies: oauth.issuer.hasPrefix("https://")
-    ).addRoutes(to: router)
+        database: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
+        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://")
+    ).addRoutes(to: router.group().add(middleware: operatorOnly))
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
         .addRoutes(
-            to: router.group().add(
+            to: router.group().add(middleware: operatorOnly).add(
                 middleware: BearerAuthMiddleware(authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope])))
     let mcp = router.group()
         .add(middleware: OriginCheckMiddleware(ownOrigin: oauth.issuer, additionalOrigins: settings.allowedOrigins))
@@ -110,32 +122,37 @@ public func buildApplication(
         MetadataResolverShutdown(resolver: metadataDocuments),
         BackendSupervisor(
             registry: registry, httpClient: httpClient, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
-        AuditWriter(recorder: auditor))
+        AuditWriter(recorder: auditor),
+        BackendWatcher(reloader: reloader, interval: .seconds(2)))
     return app
 }
 
-private func loadPages(directory: String) async throws -> (ConsentPages, AdminPages) {
+/// The built-in pages, or those of `directory` when the operator replaces them (every page must be there).
+func loadPages(directory: String?) async throws(SettingsError) -> (ConsentPages, AdminPages) {
     let library: MustacheLibrary
-    do {
-        library = try await MustacheLibrary(directory: directory)
-    } catch {
-        throw SettingsError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
-    }
-    for name in ConsentPages.requiredTemplates + AdminPages.requiredTemplates where library.getTemplate(named: name) == nil {
-        throw SettingsError(
-            GatewaySettings.Name.templatesDirectory,
-            "\(directory)/\(name).mustache is missing; point \(GatewaySettings.Name.templatesDirectory) at the templates folder")
+    if let directory {
+        do {
+            library = try await MustacheLibrary(directory: directory)
+        } catch {
+            throw SettingsError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
+        }
+        for name in ConsentPages.requiredTemplates + AdminPages.requiredTemplates where library.getTemplate(named: name) == nil {
+            throw SettingsError(
+                GatewaySettings.Name.templatesDirectory,
+                "\(directory)/\(name).mustache is missing; a replacement folder needs every page "
+                    + "(\((ConsentPages.requiredTemplates + AdminPages.requiredTemplates).joined(separator: ", "))), "
+                    + "or unset \(GatewaySettings.Name.templatesDirectory) to use the built-in ones")
+        }
+    } else {
+        var builtIn = MustacheLibrary()
+        for (name, text) in BuiltInTemplates.all {
+            do {
+                try builtIn.register(text, named: name)
+            } catch {
+                preconditionFailure("built-in template \(name) does not parse: \(error)")
+            }
+        }
+        library = builtIn
     }
     return (ConsentPages(library: library), AdminPages(library: library))
-}
-
-private func makeBackendHTTPClient() -> HTTPClient {
-    var configuration = HTTPClient.Configuration(
-        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: .init(idleTimeout: .seconds(60)))
-    configuration.httpVersion = .automatic
-    // A refused connection fails the call at once; the per-backend circuit breaker decides when to try again.
-    configuration.connectionPool.retryConnectionEstablishment = false
-    // Streams (event streams, slow calls) each hold a connection; the default of 8 per host would queue calls.
-    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }

@@ -26,4 +26,6 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     public var principal: String? { accessGrant?.grantID }
 
     public var clientID: String? { accessGrant?.clientID }
+
+    public var backendSelection: Set<String>? { accessGrant?.backendSelection }
 }

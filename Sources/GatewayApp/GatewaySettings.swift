@@ -11,11 +11,16 @@ public struct GatewaySettings: Sendable, Equatable {
     public var refreshReuseGrace = 30
     public var bindAddress = "127.0.0.1"
     public var port = 4444
+    /// Where the gateway keeps its state: the default database and the generated first password.
+    public var dataDirectory = "./data"
     public var databasePath = "./data/gateway.sqlite"
-    public var templatesDirectory = "./templates"
+    /// A folder of page templates that replace the built-in ones; nil serves the built-in pages.
+    public var templatesDirectory: String?
     public var allowedOrigins = ["https://claude.ai", "https://claude.com"]
     /// Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; none by default.
     public var trustedProxies: [String] = []
+    /// Networks (addresses or CIDR ranges) that may reach `/admin` and `/metrics`; empty allows every address.
+    public var operatorNetworks: [String] = []
     public var logLevel = "info"
     /// `text` (one readable line) or `json` (one object per line, for log collectors).
     public var logFormat = "text"
@@ -46,10 +51,12 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let refreshReuseGrace = "OAUTH_REFRESH_REUSE_GRACE"
         public static let bindAddress = "GATEWAY_BIND_ADDR"
         public static let port = "GATEWAY_PORT"
+        public static let dataDirectory = "GATEWAY_DATA_DIR"
         public static let databasePath = "DATABASE_PATH"
         public static let templatesDirectory = "GATEWAY_TEMPLATES_DIR"
         public static let allowedOrigins = "GATEWAY_ALLOWED_ORIGINS"
         public static let trustedProxies = "GATEWAY_TRUSTED_PROXIES"
+        public static let operatorNetworks = "GATEWAY_OPERATOR_NETWORKS"
         public static let logLevel = "LOG_LEVEL"
         public static let logFormat = "LOG_FORMAT"
         public static let allowLoopbackMetadataDocumentsForTests = "OAUTH_CIMD_ALLOW_LOOPBACK_FOR_TESTS"
@@ -80,7 +87,6 @@ public struct GatewaySettings: Sendable, Equatable {
         func list(_ name: String) -> [String]? {
             text(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         }
-        if let value = text(Name.issuerURL) { settings.issuerURL = value }
         settings.password = values[Name.password].flatMap { $0.isEmpty ? nil : $0 }
         settings.passwordHash = text(Name.passwordHash)
         if let value = try integer(Name.accessTokenTTL, range: 1...86_400) { settings.accessTokenTTL = value }
@@ -88,9 +94,13 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.refreshReuseGrace, range: 0...600) { settings.refreshReuseGrace = value }
         if let value = text(Name.bindAddress) { settings.bindAddress = value }
         if let value = try integer(Name.port, range: 1...65_535) { settings.port = value }
-        if let value = text(Name.databasePath) { settings.databasePath = value }
-        if let value = text(Name.templatesDirectory) { settings.templatesDirectory = value }
+        // Unset, the issuer is this machine at the port actually served, so a local client's discovery works.
+        settings.issuerURL = text(Name.issuerURL) ?? "http://localhost:\(settings.port)"
+        if let value = text(Name.dataDirectory) { settings.dataDirectory = value }
+        settings.databasePath = text(Name.databasePath) ?? settings.dataDirectory + "/gateway.sqlite"
+        settings.templatesDirectory = text(Name.templatesDirectory)
         if let value = list(Name.trustedProxies) { settings.trustedProxies = value }
+        if let value = list(Name.operatorNetworks) { settings.operatorNetworks = value }
         if let value = list(Name.allowedOrigins) { settings.allowedOrigins = value }
         settings.backendsFile = text(Name.backendsFile)
         if let value = try integer(Name.listTimeout, range: 1...120) { settings.listTimeoutSeconds = value }
@@ -120,6 +130,16 @@ public struct GatewaySettings: Sendable, Equatable {
     /// The issuer with at most one trailing slash removed: metadata must repeat it byte for byte.
     public var normalizedIssuer: String {
         issuerURL.hasSuffix("/") ? String(issuerURL.dropLast()) : issuerURL
+    }
+
+    /// Where a generated first password is kept for the operator until they change it or configure one.
+    public var initialPasswordFile: String {
+        dataDirectory + "/initial-operator-password"
+    }
+
+    /// Whether the password comes from the settings (`OAUTH_PASSWORD` or `OAUTH_PASSWORD_HASH`), not the database.
+    public var passwordIsConfigured: Bool {
+        password != nil || passwordHash != nil
     }
 
     public var bindsLoopbackOnly: Bool {

@@ -9,6 +9,7 @@ import OAuthServer
 struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
     let grants: any GrantStore
     let registry: BackendRegistry
+    let reloader: BackendReloader
     let startedAt: Date
 
     func addPublicRoutes(to router: some RouterMethods<Context>) {
@@ -27,8 +28,19 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
                 "tokens": ["access": .int(Int64(counts.accessTokens)), "refresh": .int(Int64(counts.refreshTokens))],
                 "caller": ["client_id": .string(context.accessGrant?.clientID ?? "")],
                 "backends": .array(await registry.status()),
+                "configuration": await configuration(),
             ])
         }
+    }
+
+    /// Where the backends come from and whether the last reload took: an invalid edit shows here until fixed.
+    private func configuration() async -> JSONValue {
+        let report = await reloader.report
+        return [
+            "backends_file": report.file.map(JSONValue.string) ?? .null,
+            "loaded_at": .string(ISO8601DateFormatter().string(from: report.loadedAt)),
+            "last_error": report.lastError.map(JSONValue.string) ?? .null,
+        ]
     }
 
     static func json(_ value: JSONValue) -> Response {

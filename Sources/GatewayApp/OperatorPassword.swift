@@ -1,21 +1,81 @@
 import Foundation
 import Logging
 import OAuthServer
+import Storage
 
-/// Decides the operator password hash at startup: the configured password or hash, else the one generated
-/// on a first start (printed once, only its hash kept).
-enum OperatorPassword {
-    static func resolveHash(settings: GatewaySettings, store: any OperatorCredentialStore, announce: (String) -> Void)
-        async throws -> String
+/// The operator password: given by the settings, or kept (as a hash) in the database, where a first start
+/// generates one and where `/admin` and `mcp-gateway password set` change it.
+public struct OperatorPassword: Sendable {
+    let settings: GatewaySettings
+    let database: GatewayDatabase
+
+    public init(settings: GatewaySettings, database: GatewayDatabase) {
+        self.settings = settings
+        self.database = database
+    }
+
+    /// At start: the check every password prompt uses. With no password configured and none stored, one is
+    /// generated, its hash stored, and the password itself written to the initial password file (0600) and handed
+    /// to `announce`. A configured password makes that file meaningless, so it is removed.
+    func prepare(announce: (_ password: String, _ file: String?) -> Void, logger: Logger) async throws
+        -> OperatorPasswordCheck
     {
-        if let hash = settings.passwordHash { return hash }
-        if let password = settings.password { return try PasswordHasher.hash(password) }
-        if let stored = try await store.operatorPasswordHash() { return stored }
-        let generated = generatePassword()
-        let hash = try PasswordHasher.hash(generated)
-        try await store.setOperatorPasswordHash(hash)
-        announce(generated)
-        return hash
+        if let hash = settings.passwordHash { return try removingInitialFile(.fixed(hash), logger: logger) }
+        if let password = settings.password {
+            return try removingInitialFile(.fixed(try PasswordHasher.hash(password)), logger: logger)
+        }
+        if try await database.operatorPasswordHash() == nil {
+            let generated = Self.generatePassword()
+            try await database.setOperatorPasswordHash(try PasswordHasher.hash(generated))
+            var written: String?
+            do {
+                try InitialPasswordFile.write(generated, to: settings.initialPasswordFile)
+                written = settings.initialPasswordFile
+            } catch {
+                logger.warning(
+                    "could not keep the generated password in a file; it is shown only in this log",
+                    metadata: ["file": "\(settings.initialPasswordFile)", "error": "\(error)"])
+            }
+            announce(generated, written)
+        }
+        let database = self.database
+        return OperatorPasswordCheck {
+            guard let hash = try await database.operatorPasswordHash() else { throw PasswordChangeError.noPassword }
+            return hash
+        }
+    }
+
+    private func removingInitialFile(_ check: OperatorPasswordCheck, logger: Logger) throws -> OperatorPasswordCheck {
+        if InitialPasswordFile.remove(settings.initialPasswordFile) {
+            logger.notice(
+                "removed the initial password file: the password now comes from the settings",
+                metadata: ["file": "\(settings.initialPasswordFile)"])
+        }
+        return check
+    }
+
+    public struct ChangeOutcome: Sendable, Equatable {
+        /// Grants (connected applications' tokens) revoked with the change, when asked for.
+        public var revokedGrants: Int
+    }
+
+    /// Changes the stored password after checking the current one. Every `/admin` session signed in with the old
+    /// password ends (they are bound to it); connected applications keep their tokens unless `revokeGrants`, which
+    /// revokes every grant, so each application must be approved again with the new password. The initial password
+    /// file, if any, is removed.
+    public func change(current: String, new: String, revokeGrants: Bool, now: Date = Date()) async throws
+        -> ChangeOutcome
+    {
+        if settings.passwordIsConfigured { throw PasswordChangeError.configured }
+        guard new.count >= PasswordHasher.minimumLength else { throw PasswordChangeError.tooShort }
+        guard new != current else { throw PasswordChangeError.unchanged }
+        if let hash = try await database.operatorPasswordHash() {
+            guard await OperatorPasswordCheck.fixed(hash).verify(current) else { throw PasswordChangeError.wrongPassword }
+        }
+        let newHash = try PasswordHasher.hash(new)
+        let revoked = try await database.changeOperatorPasswordHash(newHash, revokingGrantsAt: revokeGrants ? now : nil)
+        _ = InitialPasswordFile.remove(settings.initialPasswordFile)
+        return ChangeOutcome(revokedGrants: revoked)
     }
 
     /// 20 characters from an alphabet without look-alikes: about 115 bits.
@@ -23,5 +83,43 @@ enum OperatorPassword {
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
         var generator = SystemRandomNumberGenerator()
         return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}
+
+/// Why a password change is refused; each says what to do instead.
+public enum PasswordChangeError: Error, Equatable, CustomStringConvertible {
+    case configured, tooShort, unchanged, wrongPassword, noPassword
+
+    public var description: String {
+        switch self {
+        case .configured:
+            "the password is set by \(GatewaySettings.Name.password) or \(GatewaySettings.Name.passwordHash); "
+                + "change it there and restart the gateway"
+        case .tooShort: "the new password must be at least \(PasswordHasher.minimumLength) characters long"
+        case .unchanged: "the new password is the current one"
+        case .wrongPassword: "the current password is wrong"
+        case .noPassword: "no operator password is stored yet: start the gateway once"
+        }
+    }
+}
+
+/// `<data dir>/initial-operator-password`: the generated first password, readable by its owner only, kept until the
+/// operator changes the password or configures one, so that a missed log line does not lock them out.
+enum InitialPasswordFile {
+    static func write(_ password: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Created 0600 from the start: the password is never readable by others, not even for a moment.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        fchmod(descriptor, 0o600)
+        try handle.write(contentsOf: Data((password + "\n").utf8))
+    }
+
+    /// Removes the file; true when there was one.
+    @discardableResult
+    static func remove(_ path: String) -> Bool {
+        (try? FileManager.default.removeItem(atPath: path)) != nil
     }
 }

@@ -34,7 +34,7 @@ struct SessionJanitor: Service {
 /// Connects every backend at start, checks them in the background, and stops them (and their HTTP client) last.
 struct BackendSupervisor: Service {
     let registry: BackendRegistry
-    let httpClient: HTTPClient?
+    let httpClient: BackendHTTPClient
     let interval: Duration
     let logger: Logger
 
@@ -46,7 +46,7 @@ struct BackendSupervisor: Service {
             }
         }
         await registry.shutdown()
-        try? await httpClient?.shutdown()
+        await httpClient.shutdown()
     }
 }
 

@@ -31,6 +31,10 @@ extension GatewaySettings {
             throw SettingsError(
                 Name.trustedProxies, "must list IP addresses or CIDR ranges, e.g. 127.0.0.1,172.16.0.0/12,fd7a:115c:a1e0::/48")
         }
+        if TrustedProxies(operatorNetworks) == nil {
+            throw SettingsError(
+                Name.operatorNetworks, "must list IP addresses or CIDR ranges, e.g. 127.0.0.1,::1,100.64.0.0/10")
+        }
         for origin in allowedOrigins where URLComponents(string: origin)?.host == nil {
             throw SettingsError(Name.allowedOrigins, "\"\(origin)\" is not an origin like https://example.com")
         }

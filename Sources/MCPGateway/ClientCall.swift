@@ -11,18 +11,26 @@ public struct ClientCall: Sendable {
     public var clientID: String?
     /// The caller's grant: what the gateway's sealed request state is bound to.
     public var principal: String?
+    /// The backends the caller may reach, by name; nil reaches every backend.
+    public var backendSelection: Set<String>?
     /// Receives the backend's notifications and requests for the client while the request runs.
     public var observer: any BackendRequestObserver
 
     public init(
         era: ProtocolEra, clientCapabilities: JSONValue, sessionKey: String?, clientID: String?, principal: String? = nil,
-        observer: any BackendRequestObserver = SilentObserver()
+        backendSelection: Set<String>? = nil, observer: any BackendRequestObserver = SilentObserver()
     ) {
+        self.backendSelection = backendSelection
         self.principal = principal
         self.era = era
         self.clientCapabilities = clientCapabilities
         self.sessionKey = sessionKey
         self.clientID = clientID
         self.observer = observer
+    }
+
+    /// Whether this caller may reach the backend named `backend`.
+    public func mayReach(_ backend: String) -> Bool {
+        backendSelection?.contains(backend) ?? true
     }
 }

@@ -57,13 +57,13 @@ public struct GatewayMethods: Sendable {
         case ("ping", .handshake), ("logging/setLevel", .handshake):
             return .success([:])
         case ("tools/list", _):
-            return await list(.tools, params: params)
+            return await list(.tools, params: params, call: call)
         case ("prompts/list", _):
-            return await list(.prompts, params: params)
+            return await list(.prompts, params: params, call: call)
         case ("resources/list", _):
-            return await list(.resources, params: params)
+            return await list(.resources, params: params, call: call)
         case ("resources/templates/list", _):
-            return await list(.resourceTemplates, params: params)
+            return await list(.resourceTemplates, params: params, call: call)
         case ("tools/call", _):
             return await callTool(params: params, call: call)
         case ("prompts/get", _):
@@ -96,8 +96,8 @@ public struct GatewayMethods: Sendable {
 
     // MARK: lists
 
-    private func list(_ kind: CatalogKind, params: JSONValue?) async -> Result<JSONValue, JSONRPC.Failure> {
-        let items = await registry.merged(kind)
+    private func list(_ kind: CatalogKind, params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+        let items = await registry.merged(kind, reachable: call.mayReach)
         let key = kind == .resources ? "uri" : kind == .resourceTemplates ? "uriTemplate" : "name"
         do {
             let (page, next) = try ListCursor.page(
@@ -117,8 +117,8 @@ public struct GatewayMethods: Sendable {
         guard let name = params?["name"]?.stringValue else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "tools/call needs params.name"))
         }
-        guard let route = await registry.route(.tools, exposedName: name) else {
-            let why = await registry.unavailability(ofExposedName: name).map { " (\($0))" } ?? ""
+        guard let route = await route(.tools, exposedName: name, call: call) else {
+            let why = await registry.unavailability(ofExposedName: name, reachable: call.mayReach).map { " (\($0))" } ?? ""
             return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)\(why)"))
         }
         var request = backendRequest(
@@ -169,7 +169,7 @@ public struct GatewayMethods: Sendable {
         guard let name = params?["name"]?.stringValue else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "prompts/get needs params.name"))
         }
-        guard let route = await registry.route(.prompts, exposedName: name) else {
+        guard let route = await route(.prompts, exposedName: name, call: call) else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown prompt: \(name)"))
         }
         let request = backendRequest(
@@ -181,7 +181,7 @@ public struct GatewayMethods: Sendable {
         guard let uri = params?["uri"]?.stringValue else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "resources/read needs params.uri"))
         }
-        guard let route = await registry.routeResource(uri) else {
+        guard let route = await routeResource(uri, call: call) else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "Resource not found", data: ["uri": .string(uri)]))
         }
         let request = backendRequest(
@@ -208,10 +208,10 @@ public struct GatewayMethods: Sendable {
         let route: BackendRegistry.Route?
         switch type {
         case "ref/prompt":
-            route = await reference["name"]?.stringValue.asyncFlatMap { await registry.route(.prompts, exposedName: $0) }
+            route = await reference["name"]?.stringValue.asyncFlatMap { await self.route(.prompts, exposedName: $0, call: call) }
             if let route { reference["name"] = .string(route.originalName) }
         case "ref/resource":
-            route = await reference["uri"]?.stringValue.asyncFlatMap { await registry.routeResource($0) }
+            route = await reference["uri"]?.stringValue.asyncFlatMap { await routeResource($0, call: call) }
             if let route { reference["uri"] = .string(route.originalName) }
         default:
             route = nil
@@ -222,6 +222,19 @@ public struct GatewayMethods: Sendable {
         let request = backendRequest(
             "completion/complete", params: .object(fields), renaming: nil, to: "", route: route, call: call)
         return await forward(request, route: route, call: call, target: nil)
+    }
+
+    /// The route behind an exposed name, if the caller may reach its backend: to any other caller that backend
+    /// does not exist.
+    private func route(_ kind: CatalogKind, exposedName: String, call: ClientCall) async -> BackendRegistry.Route? {
+        guard let route = await registry.route(kind, exposedName: exposedName), call.mayReach(route.backend.settings.name)
+        else { return nil }
+        return route
+    }
+
+    private func routeResource(_ uri: String, call: ClientCall) async -> BackendRegistry.Route? {
+        guard let route = await registry.routeResource(uri), call.mayReach(route.backend.settings.name) else { return nil }
+        return route
     }
 
     /// Sends a request to its backend; `target` (method and exposed name) lets the backend ask the client questions.

@@ -129,7 +129,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
         let call = ClientCall(
             era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID,
-            principal: context.principal)
+            principal: context.principal, backendSelection: context.backendSelection)
         let methods = self.methods
         let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
             switch outcome {
@@ -188,7 +188,8 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         case .request(let id, let method, let params):
             let call = ClientCall(
                 era: .handshake(version: session.protocolVersion), clientCapabilities: session.clientCapabilities,
-                sessionKey: session.id, clientID: context.clientID, principal: context.principal)
+                sessionKey: session.id, clientID: context.clientID, principal: context.principal,
+                backendSelection: context.backendSelection)
             let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
                 switch outcome {
                 case .success(let result): return JSONRPC.result(id: id, result)

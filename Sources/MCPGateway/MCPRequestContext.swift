@@ -7,6 +7,8 @@ public protocol MCPRequestContext: RequestContext {
     var principal: String? { get }
     /// The OAuth client the caller's token was issued to, for the audit trail.
     var clientID: String? { get }
+    /// The backends the caller may reach, by name; nil reaches every backend.
+    var backendSelection: Set<String>? { get }
     /// Completes when the client's connection closes, so that a long-lived event stream (GET, subscriptions/listen)
     /// ends as soon as its reader has gone rather than at its next keep-alive write.
     var connectionClosed: EventLoopFuture<Void>? { get }
@@ -14,4 +16,5 @@ public protocol MCPRequestContext: RequestContext {
 
 extension MCPRequestContext {
     public var connectionClosed: EventLoopFuture<Void>? { nil }
+    public var backendSelection: Set<String>? { nil }
 }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import NIOPosix
 
 /// The authorization endpoint: validates the request, shows the consent page, and turns the operator's
 /// answer into a code (or an error) sent back to the client's redirect URI with a 303.
@@ -14,13 +13,13 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
     let metadataDocuments: ClientMetadataDocumentResolver?
     let pages: ConsentPages
     let throttle: ConsentThrottle
-    let operatorPasswordHash: String
+    let operatorPassword: OperatorPasswordCheck
     let now: @Sendable () -> Date
 
     public init(
         configuration: OAuthConfiguration, clients: any ClientStore, transactions: any ConsentTransactionStore,
         grants: any GrantStore, metadataDocuments: ClientMetadataDocumentResolver?, pages: ConsentPages,
-        throttle: ConsentThrottle, operatorPasswordHash: String, now: @escaping @Sendable () -> Date = Date.init
+        throttle: ConsentThrottle, operatorPassword: OperatorPasswordCheck, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration
         self.clients = clients
@@ -29,7 +28,7 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
         self.metadataDocuments = metadataDocuments
         self.pages = pages
         self.throttle = throttle
-        self.operatorPasswordHash = operatorPasswordHash
+        self.operatorPassword = operatorPassword
         self.now = now
     }
 
@@ -195,10 +194,7 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
     private func approve(
         _ transaction: ConsentTransaction, csrfToken: String, password: String, throttleKey: String, context: Context
     ) async -> Response {
-        let hash = operatorPasswordHash
-        // scrypt is deliberately slow: keep it off the cooperative threads that serve other requests.
-        let correct = (try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.verify(password, against: hash) }) ?? false
-        guard correct else {
+        guard await operatorPassword.verify(password) else {
             OAuthMetrics.consent(.wrongPassword)
             switch await throttle.recordFailure(throttleKey, now: now()) {
             case .lockedOut(let seconds):

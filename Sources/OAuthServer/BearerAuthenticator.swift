@@ -65,7 +65,7 @@ public struct BearerAuthenticator: Sendable {
             guard let personal = try? await personalTokens?.usePersonalToken(hash: hash, now: now()) else { return nil }
             return AccessGrant(
                 clientID: "token:\(personal.name)", grantID: "personal:\(personal.id)", scopes: personal.scopes,
-                resource: "", expiresAt: personal.expiresAt ?? .distantFuture)
+                resource: "", expiresAt: personal.expiresAt ?? .distantFuture, backendSelection: personal.backends.map(Set.init))
         }
         guard let grant = try? await grants.accessGrant(tokenHash: hash, now: now()), configuration.isThisResource(grant.resource)
         else { return nil }

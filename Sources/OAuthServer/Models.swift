@@ -155,13 +155,19 @@ public struct AccessGrant: Sendable, Equatable {
     public var scopes: Set<String>
     public var resource: String
     public var expiresAt: Date
+    /// The backends this grant may reach, by name; nil reaches every backend.
+    public var backendSelection: Set<String>?
 
-    public init(clientID: String, grantID: String, scopes: Set<String>, resource: String, expiresAt: Date) {
+    public init(
+        clientID: String, grantID: String, scopes: Set<String>, resource: String, expiresAt: Date,
+        backendSelection: Set<String>? = nil
+    ) {
         self.clientID = clientID
         self.grantID = grantID
         self.scopes = scopes
         self.resource = resource
         self.expiresAt = expiresAt
+        self.backendSelection = backendSelection
     }
 }
 

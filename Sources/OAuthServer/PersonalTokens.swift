@@ -1,7 +1,8 @@
 import Foundation
 
-/// A token the operator makes with `mcp-gateway tokens create`, for `curl /status` and Prometheus. Unlike OAuth
-/// access tokens it belongs to no client and no resource; it carries only operator scopes and never opens `/mcp`.
+/// A token the operator makes with `mcp-gateway tokens create`: for `curl /status` and Prometheus (scope `status`),
+/// and for scripts and CI runners that call `/mcp` (scope `mcp`, optionally only some backends). Unlike OAuth access
+/// tokens it belongs to no client; only a token with the `mcp` scope opens `/mcp`.
 public struct PersonalToken: Sendable, Equatable {
     public var id: String
     public var name: String
@@ -10,11 +11,14 @@ public struct PersonalToken: Sendable, Equatable {
     public var expiresAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// With the `mcp` scope: the backends it may reach, by name; nil reaches every backend.
+    public var backends: [String]?
 
     public init(
         id: String, name: String, scopes: Set<String>, createdAt: Date, expiresAt: Date? = nil, lastUsedAt: Date? = nil,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil, backends: [String]? = nil
     ) {
+        self.backends = backends
         self.id = id
         self.name = name
         self.scopes = scopes
@@ -34,7 +38,9 @@ public enum PersonalTokens {
     public static let prefix = "mgw_"
     /// Read-only operator views: `/status` and `/metrics`.
     public static let statusScope = "status"
-    public static let scopes: Set<String> = [statusScope]
+    /// `/mcp` (and `/status`, as any access token), like an approved application's token.
+    public static let mcpScope = OAuthConfiguration.defaultScope
+    public static let scopes: Set<String> = [statusScope, mcpScope]
 
     /// A new token and the SHA-256 hash that is all the database keeps of it.
     public static func mint() -> (token: String, hash: String) {

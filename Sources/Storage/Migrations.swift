@@ -112,6 +112,10 @@ enum Migrations {
                     CREATE UNIQUE INDEX personal_tokens_live_name ON personal_tokens(name) WHERE revoked_at IS NULL;
                     """)
         }
+        // Tokens with the mcp scope may be limited to some backends: their names, space-separated; NULL is all.
+        migrator.registerMigration("v5-personal-token-backends") { db in
+            try db.execute(sql: "ALTER TABLE personal_tokens ADD COLUMN backends TEXT")
+        }
         return migrator
     }
 }

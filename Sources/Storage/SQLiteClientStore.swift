@@ -98,11 +98,23 @@ extension GatewayDatabase: OperatorCredentialStore {
     }
 
     public func setOperatorPasswordHash(_ hash: String) async throws {
+        _ = try await changeOperatorPasswordHash(hash, revokingGrantsAt: nil)
+    }
+
+    /// Stores a new operator password hash and, with `revokingGrantsAt`, revokes every live grant and its tokens in
+    /// the same transaction. Returns how many grants were revoked.
+    public func changeOperatorPasswordHash(_ hash: String, revokingGrantsAt revokedAt: Date?) async throws -> Int {
         try await pool.write { db in
             try db.execute(
                 sql:
                     "INSERT INTO operator_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [Self.passwordHashKey, hash])
+            guard let revokedAt else { return 0 }
+            let at = revokedAt.timeIntervalSince1970
+            try db.execute(sql: "UPDATE oauth_grants SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [at])
+            let grants = db.changesCount
+            try db.execute(sql: "UPDATE oauth_tokens SET revoked_at = ? WHERE revoked_at IS NULL", arguments: [at])
+            return grants
         }
     }
 }

@@ -15,13 +15,14 @@ extension GatewayDatabase: PersonalTokenStore {
             if taken == true { throw PersonalTokenError.nameTaken(token.name) }
             try db.execute(
                 sql: """
-                    INSERT INTO personal_tokens (id, name, token_hash, scope, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO personal_tokens (id, name, token_hash, scope, created_at, expires_at, backends)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     token.id, token.name, hash, token.scopes.sorted().joined(separator: " "),
                     token.createdAt.timeIntervalSince1970,
                     token.expiresAt?.timeIntervalSince1970,
+                    token.backends?.joined(separator: " "),
                 ])
         }
     }
@@ -71,6 +72,7 @@ extension GatewayDatabase: PersonalTokenStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             lastUsedAt: (row["last_used_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            backends: (row["backends"] as String?).map { $0.split(separator: " ").map(String.init) })
     }
 }

@@ -12,16 +12,34 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: "The .env file to read.")
     var envFile: String = ".env"
 
-    func open() throws -> GatewayDatabase {
+    /// The environment merged over the .env file, `--database` applied.
+    func values() -> [String: String] {
         var values = DotEnvFile.load(path: envFile)
         values.merge(ProcessInfo.processInfo.environment) { _, environment in environment }
         if let databasePath { values[GatewaySettings.Name.databasePath] = databasePath }
-        let path: String
+        return values
+    }
+
+    /// The settings `serve` would run with here.
+    func settings() throws -> GatewaySettings {
         do {
-            path = try GatewaySettings.from(values).databasePath
+            return try GatewaySettings.from(values())
         } catch {
             throw OperatorFailure(error.description, code: 78)
         }
+    }
+
+    /// The names of the backends `serve` would run with here.
+    func configuredBackendNames() throws -> Set<String> {
+        do {
+            return Set(try BackendConfiguration.load(settings: try settings(), environment: values()).map(\.name))
+        } catch let error as SettingsError {
+            throw OperatorFailure(error.description, code: 78)
+        }
+    }
+
+    func open() throws -> GatewayDatabase {
+        let path = try settings().databasePath
         guard FileManager.default.fileExists(atPath: path) else {
             throw OperatorFailure("no database at \(path): start the gateway once, or pass --database", code: 66)
         }

@@ -10,14 +10,7 @@ struct HashPasswordCommand: ParsableCommand {
     )
 
     func run() throws {
-        let entered: String?
-        if isatty(STDIN_FILENO) == 1 {
-            // getpass turns echo off, so the password does not appear on screen.
-            entered = getpass("Password: ").map { String(cString: $0) }
-        } else {
-            entered = readLine(strippingNewline: true)
-        }
-        guard let line = entered, !line.isEmpty else {
+        guard let line = SecretInput.read(prompt: "Password: "), !line.isEmpty else {
             throw ValidationError("no password on standard input")
         }
         guard line.count >= PasswordHasher.minimumLength else {

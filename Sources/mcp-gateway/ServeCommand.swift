@@ -33,9 +33,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("env-file"), help: "The .env file to read.")
     var envFile: String = ".env"
 
-    func run() async throws {
+    /// The .env file, the environment over it, and these flags over both; read again when backends reload.
+    static func values(envFile: String, flags: [String: String?]) -> [String: String] {
         var values = DotEnvFile.load(path: envFile)
         values.merge(ProcessInfo.processInfo.environment) { _, environment in environment }
+        for case (let name, let value?) in flags { values[name] = value }
+        return values
+    }
+
+    func run() async throws {
         let flags: [String: String?] = [
             GatewaySettings.Name.issuerURL: issuerURL,
             GatewaySettings.Name.bindAddress: bindAddress,
@@ -43,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
             GatewaySettings.Name.databasePath: databasePath,
             GatewaySettings.Name.templatesDirectory: templatesDirectory,
         ]
-        for case (let name, let value?) in flags { values[name] = value }
+        let envFile = self.envFile
+        let values = Self.values(envFile: envFile, flags: flags)
 
         do {
             let settings = try GatewaySettings.from(values)
@@ -51,13 +58,18 @@ struct ServeCommand: AsyncParsableCommand {
             let logger = Logger(label: "mcp-gateway")
             let backends = try BackendConfiguration.load(settings: settings, environment: values)
             let app = try await buildApplication(
-                settings: settings, backends: backends, environment: values, logger: logger, metrics: GatewayMetrics.bootstrap()
-            ) { password in
+                settings: settings, backends: backends, environment: values,
+                reloadEnvironment: { Self.values(envFile: envFile, flags: flags) }, logger: logger,
+                metrics: GatewayMetrics.bootstrap()
+            ) { password, file in
+                let kept =
+                    file.map { "It is also kept in \($0) (readable by this user only) until you change the password." }
+                    ?? "It is shown only this once."
                 let notice = """
 
                     Generated operator password: \(password)
-                    It is shown only this once; only its hash is stored. Type it on the consent page.
-                    To choose your own, set OAUTH_PASSWORD (or OAUTH_PASSWORD_HASH from `mcp-gateway hash-password`).
+                    \(kept) Type it on the consent page and at /admin.
+                    Change it at /admin or with `mcp-gateway password set`; or set OAUTH_PASSWORD (or OAUTH_PASSWORD_HASH).
 
 
                     """

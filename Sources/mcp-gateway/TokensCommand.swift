@@ -7,10 +7,11 @@ import Storage
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
-        abstract: "Personal tokens for `curl /status` and Prometheus: create, list, revoke.",
+        abstract: "Personal tokens for `curl /status`, Prometheus and scripts that call /mcp: create, list, revoke.",
         discussion: """
-            A personal token carries the `status` scope: it opens /status and /metrics and nothing else (never /mcp). \
-            It is shown once, when created; the database keeps only its SHA-256 hash.
+            A token with the `status` scope opens /status and /metrics and nothing else. One with the `mcp` scope opens \
+            /mcp (and /status) like an approved application's token, to every backend or only those --backends names. \
+            A token is shown once, when created; the database keeps only its SHA-256 hash.
             """,
         subcommands: [List.self, Create.self, Revoke.self]
     )
@@ -32,10 +33,12 @@ struct TokensCommand: AsyncParsableCommand {
                 }
                 print(
                     OutputFormat.table(
-                        ["ID", "NAME", "SCOPE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
+                        ["ID", "NAME", "SCOPE", "BACKENDS", "CREATED", "LAST USED", "EXPIRES", "STATE"],
                         tokens.map { token in
                             [
                                 token.id, token.name, token.scopes.sorted().joined(separator: " "),
+                                token.scopes.contains(PersonalTokens.mcpScope)
+                                    ? token.backends?.joined(separator: ",") ?? "all" : "-",
                                 OutputFormat.time(token.createdAt),
                                 OutputFormat.time(token.lastUsedAt), token.expiresAt.map { OutputFormat.time($0) } ?? "never",
                                 TokensCommand.state(token, now: now),
@@ -50,21 +53,49 @@ struct TokensCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @Option(help: "A name to recognize it by, e.g. prometheus.") var name: String
-        @Option(help: "What it may do: status (/status and /metrics).") var scope: String = PersonalTokens.statusScope
+        @Option(help: "What it may do: status (/status and /metrics), mcp (/mcp), or both: \"status mcp\".")
+        var scope: String = PersonalTokens.statusScope
+        @Option(help: "With --scope mcp: the only backends it may reach, comma-separated; all by default.")
+        var backends: String?
         @Option(help: "Lifetime, e.g. 90d or 12h; none by default.") var expires: String?
+
+        var scopes: Swift.Set<String> {
+            Swift.Set(scope.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init))
+        }
+
+        var backendNames: [String]? {
+            backends.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
 
         func validate() throws {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 64,
                 !trimmed.unicodeScalars.contains(where: CharacterSet.controlCharacters.contains)
             else { throw ValidationError("--name must be 1 to 64 characters on one line") }
-            let scopes = Set(scope.split(separator: " ").map(String.init))
             guard !scopes.isEmpty, scopes.isSubset(of: PersonalTokens.scopes) else {
                 throw ValidationError("--scope must be one of: \(PersonalTokens.scopes.sorted().joined(separator: ", "))")
+            }
+            if let names = backendNames {
+                guard scopes.contains(PersonalTokens.mcpScope) else {
+                    throw ValidationError("--backends goes with --scope mcp: only /mcp reaches backends")
+                }
+                guard !names.isEmpty else { throw ValidationError("--backends needs at least one backend name") }
             }
             if let expires, DurationText.seconds(expires) == nil {
                 throw ValidationError("--expires takes a duration such as 30m, 12h or 90d")
             }
+        }
+
+        /// Each name must be a configured backend: a typo would make a token that reaches nothing.
+        func checkedBackends(_ names: [String]) throws -> [String] {
+            let configured = try database.configuredBackendNames()
+            if let unknown = names.first(where: { !configured.contains($0) }) {
+                throw OperatorFailure(
+                    "no backend named \"\(unknown)\" is configured (configured: "
+                        + "\(configured.isEmpty ? "none" : configured.sorted().joined(separator: ", "))); nothing created",
+                    code: 65)
+            }
+            return Swift.Set(names).sorted()
         }
 
         func run() async throws {
@@ -74,8 +105,9 @@ struct TokensCommand: AsyncParsableCommand {
                 let record = PersonalToken(
                     id: "pt_" + String(TokenCrypto.generateToken(byteCount: 6)),
                     name: name.trimmingCharacters(in: .whitespaces),
-                    scopes: Set(scope.split(separator: " ").map(String.init)), createdAt: now,
-                    expiresAt: expires.flatMap(DurationText.seconds).map { now.addingTimeInterval($0) })
+                    scopes: scopes, createdAt: now,
+                    expiresAt: expires.flatMap(DurationText.seconds).map { now.addingTimeInterval($0) },
+                    backends: try backendNames.map(checkedBackends))
                 do {
                     try await database.open().insertPersonalToken(record, hash: hash)
                 } catch let error as PersonalTokenError {
@@ -119,6 +151,7 @@ struct TokensCommand: AsyncParsableCommand {
             "created_at": OutputFormat.json(token.createdAt), "last_used_at": OutputFormat.json(token.lastUsedAt),
             "expires_at": OutputFormat.json(token.expiresAt), "revoked_at": OutputFormat.json(token.revokedAt),
             "state": .string(state(token, now: now)),
+            "backends": token.backends.map { .array($0.map(JSONValue.string)) } ?? .null,
         ]
     }
 }

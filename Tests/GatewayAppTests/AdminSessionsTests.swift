@@ -8,29 +8,45 @@ import Testing
 
     @Test func aSessionLivesWhileUsedAndEndsAfterItsIdleTime() async {
         let sessions = AdminSessions(idleTimeout: 60, absoluteTimeout: 3600)
-        let (id, created) = await sessions.create(now: start)
-        #expect(await sessions.session(id: id, now: start.addingTimeInterval(50))?.csrfToken == created.csrfToken)
-        #expect(await sessions.session(id: id, now: start.addingTimeInterval(100)) != nil, "the use at 50 s restarted the clock")
-        #expect(await sessions.session(id: id, now: start.addingTimeInterval(161)) == nil)
-        #expect(await sessions.session(id: id, now: start.addingTimeInterval(162)) == nil)
+        let (id, created) = await sessions.create(now: start, passwordFingerprint: "p1")
+        #expect(
+            await sessions.session(id: id, now: start.addingTimeInterval(50), passwordFingerprint: "p1")?.csrfToken
+                == created.csrfToken)
+        #expect(
+            await sessions.session(id: id, now: start.addingTimeInterval(100), passwordFingerprint: "p1") != nil,
+            "the use at 50 s restarted the clock")
+        #expect(await sessions.session(id: id, now: start.addingTimeInterval(161), passwordFingerprint: "p1") == nil)
+        #expect(await sessions.session(id: id, now: start.addingTimeInterval(162), passwordFingerprint: "p1") == nil)
     }
 
     @Test func aSessionEndsAtItsAbsoluteLimitEvenWhenUsed() async {
         let sessions = AdminSessions(idleTimeout: 60, absoluteTimeout: 150)
-        let (id, _) = await sessions.create(now: start)
+        let (id, _) = await sessions.create(now: start, passwordFingerprint: "p1")
         for second in stride(from: 50, through: 100, by: 50) {
-            #expect(await sessions.session(id: id, now: start.addingTimeInterval(TimeInterval(second))) != nil)
+            #expect(
+                await sessions.session(id: id, now: start.addingTimeInterval(TimeInterval(second)), passwordFingerprint: "p1")
+                    != nil)
         }
-        #expect(await sessions.session(id: id, now: start.addingTimeInterval(151)) == nil)
+        #expect(await sessions.session(id: id, now: start.addingTimeInterval(151), passwordFingerprint: "p1") == nil)
     }
 
     @Test func endedAndUnknownSessionsAreRefused() async {
         let sessions = AdminSessions()
-        let (id, _) = await sessions.create(now: start)
-        let (other, _) = await sessions.create(now: start)
+        let (id, _) = await sessions.create(now: start, passwordFingerprint: "p1")
+        let (other, _) = await sessions.create(now: start, passwordFingerprint: "p1")
         await sessions.end(id: id)
-        #expect(await sessions.session(id: id, now: start) == nil)
-        #expect(await sessions.session(id: "made-up", now: start) == nil)
-        #expect(await sessions.session(id: other, now: start) != nil)
+        #expect(await sessions.session(id: id, now: start, passwordFingerprint: "p1") == nil)
+        #expect(await sessions.session(id: "made-up", now: start, passwordFingerprint: "p1") == nil)
+        #expect(await sessions.session(id: other, now: start, passwordFingerprint: "p1") != nil)
+    }
+
+    @Test func aPasswordChangeEndsSessionsOpenedWithTheOldOne() async {
+        let sessions = AdminSessions()
+        let (changer, _) = await sessions.create(now: start, passwordFingerprint: "old")
+        let (other, _) = await sessions.create(now: start, passwordFingerprint: "old")
+        await sessions.rebind(id: changer, passwordFingerprint: "new")
+        #expect(await sessions.session(id: changer, now: start, passwordFingerprint: "new") != nil)
+        #expect(await sessions.session(id: other, now: start, passwordFingerprint: "new") == nil)
+        #expect(await sessions.session(id: other, now: start, passwordFingerprint: "old") == nil, "ended for good")
     }
 }

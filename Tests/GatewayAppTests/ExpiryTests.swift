@@ -87,7 +87,7 @@ import Testing
             configuration: configuration, clients: database, transactions: database, grants: database,
             metadataDocuments: nil,
             pages: ConsentPages(library: try await MustacheLibrary(directory: TestGateway.templatesDirectory)),
-            throttle: ConsentThrottle(), operatorPasswordHash: try PasswordHasher.hash(TestGateway.password, logN: 10),
+            throttle: ConsentThrottle(), operatorPassword: .fixed(try PasswordHasher.hash(TestGateway.password, logN: 10)),
             now: { clock.now }
         ).addRoutes(to: router)
         try await database.insertClient(

@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func registerApproveExchangeAndCallMCP() async throws {
-        let app = try await buildApplication(settings: TestGateway.settings(), logger: TestGateway.logger, announce: { _ in })
+        let app = try await buildApplication(settings: TestGateway.settings(), logger: TestGateway.logger, announce: { _, _ in })
         try await app.test(.router) { client in
             let registration = try await client.execute(
                 uri: "/oauth/register", method: .post, headers: [.contentType: "application/json"],
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func mcpChallengeIsAbsolute() async throws {
-        let app = try await buildApplication(settings: TestGateway.settings(), logger: TestGateway.logger, announce: { _ in })
+        let app = try await buildApplication(settings: TestGateway.settings(), logger: TestGateway.logger, announce: { _, _ in })
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/mcp", method: .post, body: ByteBuffer(string: "{}"))
             #expect(response.status == .unauthorized)

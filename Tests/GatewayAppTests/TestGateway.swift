@@ -3,7 +3,7 @@ import Logging
 
 @testable import GatewayApp
 
-/// Settings for an in-process gateway on a fresh database, with the repository's templates.
+/// Settings for an in-process gateway on a fresh data folder, with the built-in templates.
 enum TestGateway {
     static let password = "test operator password"
 
@@ -16,10 +16,9 @@ enum TestGateway {
         var settings = GatewaySettings()
         settings.issuerURL = "http://127.0.0.1:4444"
         settings.password = password
-        settings.databasePath =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
-        settings.templatesDirectory = templatesDirectory
+        settings.dataDirectory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("gateway-tests-\(UUID().uuidString)").path
+        settings.databasePath = settings.dataDirectory + "/gateway.sqlite"
         return settings
     }
 

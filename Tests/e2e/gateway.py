@@ -56,9 +56,9 @@ def base_env(port: int, data_dir: Path, overrides: dict[str, str | None] | None 
         OAUTH_ISSUER_URL=f"http://127.0.0.1:{port}",
         GATEWAY_BIND_ADDR="127.0.0.1",
         GATEWAY_PORT=str(port),
+        GATEWAY_DATA_DIR=str(data_dir),
         DATABASE_PATH=str(data_dir / "gateway.sqlite"),
         OAUTH_PASSWORD=PASSWORD,
-        GATEWAY_TEMPLATES_DIR=str(REPO_ROOT / "templates"),
     )
     for key, value in (overrides or {}).items():
         if value is None:

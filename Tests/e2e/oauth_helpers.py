@@ -171,9 +171,10 @@ def approve(http: httpx2.Client, gw: Gateway, auth: Authorization, password: str
     return params
 
 
-def get_code(http: httpx2.Client, gw: Gateway, client_id: str, redirect_uri: str = LOOPBACK_REDIRECT, **overrides):
+def get_code(http: httpx2.Client, gw: Gateway, client_id: str, redirect_uri: str = LOOPBACK_REDIRECT,
+             password: str | None = None, **overrides):
     auth = authorization(gw, client_id, redirect_uri, **overrides)
-    params = approve(http, gw, auth)
+    params = approve(http, gw, auth, password)
     return params["code"], auth
 
 
@@ -278,11 +279,13 @@ def oauth_error(r: httpx2.Response, status: int, error: str | tuple[str, ...]) -
     return body
 
 
-def obtain_tokens(http: httpx2.Client, gw: Gateway, client: dict | None = None, **overrides) -> tuple[dict, dict]:
-    """Register (unless given a client), authorize, exchange; return (client, tokens)."""
+def obtain_tokens(http: httpx2.Client, gw: Gateway, client: dict | None = None, password: str | None = None,
+                  **overrides) -> tuple[dict, dict]:
+    """Register (unless given a client), authorize (with `password`, else the gateway's), exchange; return
+    (client, tokens)."""
     client = client or register(http, gw)
     redirect = client["redirect_uris"][0]
-    code, auth = get_code(http, gw, client["client_id"], redirect, **overrides)
+    code, auth = get_code(http, gw, client["client_id"], redirect, password, **overrides)
     return client, check_tokens(exchange(http, gw, code, auth))
 
 

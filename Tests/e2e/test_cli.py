@@ -106,7 +106,8 @@ def test_a_personal_token_opens_status_and_nothing_else(setup):
 
 def test_token_options_are_checked(setup):
     gw, _ = setup
-    assert "--scope" in cli(gw, "tokens", "create", "--name", "x", "--scope", "mcp", expect=64).stderr
+    assert "--scope" in cli(gw, "tokens", "create", "--name", "x", "--scope", "admin", expect=64).stderr
+    assert "--scope mcp" in cli(gw, "tokens", "create", "--name", "x", "--backends", "alpha", expect=64).stderr
     assert "--expires" in cli(gw, "tokens", "create", "--name", "x", "--expires", "soon", expect=64).stderr
     assert "--name" in cli(gw, "tokens", "create", "--name", " ", expect=64).stderr
     assert "no live token" in cli(gw, "tokens", "revoke", "nobody", expect=65).stderr
@@ -169,7 +170,7 @@ def test_commands_refuse_a_missing_database(tmp_path):
 def test_every_command_has_help():
     for command in (["clients"], ["clients", "list"], ["clients", "show"], ["clients", "revoke"], ["tokens"],
                     ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"], ["audit"], ["serve"],
-                    ["hash-password"], ["check-config"]):
+                    ["hash-password"], ["check-config"], ["password"], ["password", "set"]):
         done = subprocess.run([str(binary_path()), *command, "--help"], capture_output=True, text=True,
                               timeout=CLI_TIMEOUT, env=cli_env())
         assert done.returncode == 0 and "USAGE" in done.stdout.upper(), (command, done)

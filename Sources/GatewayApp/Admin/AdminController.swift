@@ -4,19 +4,20 @@ import Hummingbird
 import MCPCore
 import MCPGateway
 import NIOCore
-import NIOPosix
 import OAuthServer
 import Storage
 
 /// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
 /// when the gateway is served over https; always HttpOnly and SameSite=Lax); every form carries the session's
-/// CSRF token; wrong passwords are throttled like on the consent page.
+/// CSRF token; wrong passwords are throttled like on the consent page. A session is bound to the password it signed
+/// in with: changing the password (here or with `mcp-gateway password set`) ends every other session.
 struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let database: GatewayDatabase
     let grants: CachingGrantStore
     let registry: BackendRegistry
     let pages: AdminPages
-    let passwordHash: String
+    let password: OperatorPasswordCheck
+    let operatorPassword: OperatorPassword
     let secureCookies: Bool
     let sessions = AdminSessions()
     let throttle = ConsentThrottle()
@@ -32,6 +33,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         router.post("/admin/logout") { request, _ in await signOut(request) }
         router.get("/admin") { request, _ in await showDashboard(request) }
         router.post("/admin/clients/revoke") { request, context in await revokeClient(request, context: context) }
+        router.post("/admin/password") { request, context in await changePassword(request, context: context) }
     }
 
     // MARK: signing in and out
@@ -62,11 +64,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         else {
             return loginPage(error: "The sign-in form expired. Type the password again.", status: .badRequest)
         }
-        let password = form["password"] ?? ""
-        let hash = passwordHash
-        // scrypt is deliberately slow: keep it off the threads that serve other requests.
-        let correct = (try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.verify(password, against: hash) }) ?? false
-        guard correct else {
+        guard await password.verify(form["password"] ?? ""), let fingerprint = await currentPasswordFingerprint() else {
             switch await throttle.recordFailure(throttleKey, now: now()) {
             case .lockedOut(let seconds):
                 context.logger.warning("admin password lockout", metadata: ["remote": "\(throttleKey)"])
@@ -77,7 +75,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
             return loginPage(error: "Wrong password.", status: .unauthorized)
         }
         await throttle.recordSuccess(throttleKey)
-        let (id, _) = await sessions.create(now: now())
+        let (id, _) = await sessions.create(now: now(), passwordFingerprint: fingerprint)
         context.logger.info("operator signed in to /admin")
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: cookie(sessionCookie, id, maxAge: nil)))
@@ -114,7 +112,8 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
             let view = AdminDashboard(
                 now: at, csrfToken: session.csrfToken, backends: await registry.status(),
                 clients: try await database.clientSummaries(now: at), audit: try await database.auditEvents(filters),
-                filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)))
+                filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)),
+                password: passwordState)
             return pages.dashboard(view.context)
         } catch {
             return pages.html(
@@ -134,11 +133,64 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         return AdminPages.seeOther("/admin?notice=revoked")
     }
 
+    // MARK: the password
+
+    private var passwordState: AdminDashboard.PasswordState {
+        if operatorPassword.settings.passwordIsConfigured { return .configured }
+        return FileManager.default.fileExists(atPath: operatorPassword.settings.initialPasswordFile)
+            ? .generated(file: operatorPassword.settings.initialPasswordFile) : .stored
+    }
+
+    /// Changes the stored password (the current one must be typed again; throttled like signing in). This session
+    /// stays signed in; every other ends. With "revoke_grants", every connected application must be approved again.
+    private func changePassword(_ incoming: Request, context: Context) async -> Response {
+        var request = incoming
+        guard let (id, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
+        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        let throttleKey = context.clientAddress ?? "unknown"
+        if await throttle.retryAfter(throttleKey, now: now()) != nil {
+            return AdminPages.seeOther("/admin?notice=password_throttled#password")
+        }
+        let new = form["new_password"] ?? ""
+        guard new == form["repeat_password"] else { return AdminPages.seeOther("/admin?notice=password_mismatch#password") }
+        do {
+            let outcome = try await operatorPassword.change(
+                current: form["current_password"] ?? "", new: new, revokeGrants: form["revoke_grants"] == "on", now: now())
+            grants.forgetAll()
+            if let fingerprint = await currentPasswordFingerprint() {
+                await sessions.rebind(id: id, passwordFingerprint: fingerprint)
+            }
+            context.logger.notice(
+                "operator changed the password on /admin", metadata: ["revoked_grants": "\(outcome.revokedGrants)"])
+            return AdminPages.seeOther(
+                outcome.revokedGrants > 0 || form["revoke_grants"] == "on"
+                    ? "/admin?notice=password_changed_revoked#password" : "/admin?notice=password_changed#password")
+        } catch PasswordChangeError.wrongPassword {
+            if case .lockedOut = await throttle.recordFailure(throttleKey, now: now()) {
+                context.logger.warning("admin password lockout", metadata: ["remote": "\(throttleKey)"])
+            }
+            return AdminPages.seeOther("/admin?notice=password_wrong#password")
+        } catch let error as PasswordChangeError {
+            return AdminPages.seeOther("/admin?notice=password_\(AdminDashboard.noticeCode(error))#password")
+        } catch {
+            context.logger.error("password change failed", metadata: ["error": "\(error)"])
+            return pages.html(
+                "<p>The password could not be changed: the database could not be written. Try again.</p>",
+                status: .serviceUnavailable, headers: [:])
+        }
+    }
+
+    private func currentPasswordFingerprint() async -> String? {
+        guard let hash = try? await password.currentHash() else { return nil }
+        return AdminSessions.fingerprint(ofPasswordHash: hash)
+    }
+
     // MARK: helpers
 
     private func currentSession(_ request: Request) async -> (String, AdminSessions.Session)? {
         guard let id = request.cookies[sessionCookie]?.value, !id.isEmpty,
-            let session = await sessions.session(id: id, now: now())
+            let fingerprint = await currentPasswordFingerprint(),
+            let session = await sessions.session(id: id, now: now(), passwordFingerprint: fingerprint)
         else { return nil }
         return (id, session)
     }

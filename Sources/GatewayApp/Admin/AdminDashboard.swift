@@ -1,6 +1,7 @@
 import Foundation
 import MCPCore
 import MCPGateway
+import OAuthServer
 import Storage
 
 /// What `/admin` shows, as the template's context: backends, clients, and recent tool calls.
@@ -12,12 +13,42 @@ struct AdminDashboard {
     let audit: [StoredAuditEvent]
     let filters: AuditQuery
     let notice: String?
+    let password: PasswordState
+
+    /// Where the operator password comes from, which decides what the password section offers.
+    enum PasswordState {
+        /// `OAUTH_PASSWORD` or `OAUTH_PASSWORD_HASH`: changed there, not here.
+        case configured
+        /// Generated on the first start and still unchanged; the file keeps it.
+        case generated(file: String)
+        case stored
+    }
 
     static func notice(_ code: String?) -> String? {
         switch code {
         case "revoked": "Revoked the client and every token it held. It must register and be approved again."
         case "no_such_client": "That client no longer exists."
+        case "password_changed":
+            "Password changed. Every other /admin session is signed out; connected applications keep their access."
+        case "password_changed_revoked":
+            "Password changed. Every other /admin session is signed out, and every application must be approved again."
+        case "password_wrong": "The password was not changed: the current password is wrong."
+        case "password_mismatch": "The password was not changed: the two new passwords differ."
+        case "password_throttled": "The password was not changed: too many wrong passwords, try again later."
+        case "password_too_short": "The password was not changed: \(PasswordChangeError.tooShort)."
+        case "password_unchanged": "The password was not changed: \(PasswordChangeError.unchanged)."
+        case "password_configured": "The password was not changed: \(PasswordChangeError.configured)."
         default: nil
+        }
+    }
+
+    static func noticeCode(_ error: PasswordChangeError) -> String {
+        switch error {
+        case .configured: "configured"
+        case .tooShort: "too_short"
+        case .unchanged: "unchanged"
+        case .wrongPassword: "wrong"
+        case .noPassword: "configured"
         }
     }
 
@@ -33,6 +64,10 @@ struct AdminDashboard {
             "filter_tool": filters.tool ?? "", "filter_client": filters.clientID ?? "",
             "filtered": filters.backend != nil || filters.tool != nil || filters.clientID != nil,
             "generated_at": Self.time(now),
+            "password_configured": { if case .configured = password { true } else { false } }(),
+            "password_generated": { if case .generated = password { true } else { false } }(),
+            "password_file": { if case .generated(let file) = password { file } else { "" } }(),
+            "minimum_password_length": PasswordHasher.minimumLength,
         ]
     }
 

@@ -2,12 +2,14 @@ import Foundation
 import OAuthServer
 
 /// Signed-in operator sessions, in memory (a restart signs everyone out). The cookie holds a random id; only its
-/// hash is kept here. A session ends after `idleTimeout` without a request, and at `absoluteTimeout` in any case.
+/// hash is kept here. A session ends after `idleTimeout` without a request, and at `absoluteTimeout` in any case; it is
+/// bound to the password it was opened with (a fingerprint of its hash), so a password change ends it.
 actor AdminSessions {
     struct Session: Sendable {
         let csrfToken: String
         let createdAt: Date
         var lastSeen: Date
+        var passwordFingerprint: String
     }
 
     let idleTimeout: TimeInterval
@@ -21,28 +23,40 @@ actor AdminSessions {
     }
 
     /// A new session: the id for the cookie and the session (with its CSRF token for the forms).
-    func create(now: Date) -> (id: String, session: Session) {
+    func create(now: Date, passwordFingerprint: String) -> (id: String, session: Session) {
         sessions = sessions.filter { isLive($0.value, now: now) }
         if sessions.count >= maximumSessions, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
             sessions[oldest.key] = nil
         }
         let id = TokenCrypto.generateToken()
-        let session = Session(csrfToken: TokenCrypto.generateToken(), createdAt: now, lastSeen: now)
+        let session = Session(
+            csrfToken: TokenCrypto.generateToken(), createdAt: now, lastSeen: now, passwordFingerprint: passwordFingerprint)
         sessions[TokenCrypto.hash(id)] = session
         return (id, session)
     }
 
-    /// The live session behind a cookie value, its idle clock restarted; nil when unknown or expired.
-    func session(id: String, now: Date) -> Session? {
+    /// The live session behind a cookie value, its idle clock restarted; nil when unknown, expired, or opened with
+    /// another password than the current one.
+    func session(id: String, now: Date, passwordFingerprint: String) -> Session? {
         let key = TokenCrypto.hash(id)
         guard var session = sessions[key] else { return nil }
-        guard isLive(session, now: now) else {
+        guard isLive(session, now: now), session.passwordFingerprint == passwordFingerprint else {
             sessions[key] = nil
             return nil
         }
         session.lastSeen = now
         sessions[key] = session
         return session
+    }
+
+    /// After a password change made in this session: it stays signed in, under the new password.
+    func rebind(id: String, passwordFingerprint: String) {
+        sessions[TokenCrypto.hash(id)]?.passwordFingerprint = passwordFingerprint
+    }
+
+    /// A short stand-in for a password hash, so sessions need not hold the hash itself.
+    static func fingerprint(ofPasswordHash hash: String) -> String {
+        TokenCrypto.hash(hash)
     }
 
     func end(id: String) {

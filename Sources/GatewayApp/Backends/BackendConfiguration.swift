@@ -34,15 +34,26 @@ public enum BackendConfiguration {
         return definitions
     }
 
-    /// The file named by `BACKENDS_FILE` (which must exist), else `./backends.json` when it exists.
+    /// The file named by `BACKENDS_FILE` (which must exist), else `./backends.json`, else `<data dir>/backends.json`,
+    /// whichever exists first.
     static func filePath(settings: GatewaySettings) throws(SettingsError) -> String? {
-        if let path = settings.backendsFile {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SettingsError(GatewaySettings.Name.backendsFile, "\(path) does not exist")
-            }
-            return path
+        guard let path = settings.backendsFile else {
+            return [defaultFile, settings.dataDirectory + "/backends.json"].first { FileManager.default.fileExists(atPath: $0) }
         }
-        return FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw SettingsError(
+                GatewaySettings.Name.backendsFile,
+                "\(path) does not exist: create it (from backends.example.json, or {\"backends\": {}} for none), "
+                    + "or unset \(GatewaySettings.Name.backendsFile)")
+        }
+        if isDirectory.boolValue {
+            throw SettingsError(
+                GatewaySettings.Name.backendsFile,
+                "\(path) is a folder, not a file (Docker creates one when a file it should mount is missing): remove it, "
+                    + "create the file (from backends.example.json), and mount the folder that holds it")
+        }
+        return path
     }
 
     /// `DISCORD_BOT_TOKEN` alone adds the built-in Discord backend `discord`, set up by the other `DISCORD_*`

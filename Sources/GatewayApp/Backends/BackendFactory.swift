@@ -7,15 +7,6 @@ import MCPCore
 import MCPGateway
 
 extension BackendDefinition {
-    var needsHTTPClient: Bool {
-        switch transport {
-        case .streamableHTTP, .sse, .discord: enabled
-        case .stdio: false
-        }
-    }
-}
-
-extension BackendDefinition {
     /// Backends that run inside the gateway, whose answers are the gateway's own words.
     var isBuiltIn: Bool {
         if case .discord = transport { return true }
@@ -26,41 +17,58 @@ extension BackendDefinition {
 /// Turns configured backends into running ones.
 enum BackendFactory {
     static func makeRegistry(
-        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: HTTPClient?, environment: [String: String],
+        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: BackendHTTPClient,
+        environment: [String: String],
         logger: Logger
     ) throws(SettingsError) -> BackendRegistry {
-        let enabled = definitions.filter(\.enabled)
-        let uriPrefixes = BackendRegistry.uriPrefixes(for: enabled.map { ($0.name, $0.prefix) })
         var managed: [ManagedBackend] = []
-        for definition in enabled {
-            let backend = try makeBackend(definition, httpClient: httpClient, environment: environment, logger: logger)
+        for planned in plan(definitions) {
             managed.append(
-                ManagedBackend(
-                    settings: .init(
-                        name: definition.name, prefix: definition.prefix, transport: definition.transportName,
-                        timeout: .seconds(definition.timeoutSeconds),
-                        toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
-                        auditsResults: definition.isBuiltIn),
-                    backend: backend, uriPrefix: uriPrefixes[definition.name] ?? definition.prefix, logger: logger))
+                try makeManaged(planned, httpClient: httpClient, environment: environment, logger: logger))
         }
         return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
     }
 
+    /// A backend to run: its definition and the resource URI prefix it gets among the others.
+    struct Planned: Equatable {
+        var definition: BackendDefinition
+        var uriPrefix: String
+    }
+
+    /// The enabled backends with their URI prefixes, which depend on the whole set (they must be unique).
+    static func plan(_ definitions: [BackendDefinition]) -> [Planned] {
+        let enabled = definitions.filter(\.enabled)
+        let uriPrefixes = BackendRegistry.uriPrefixes(for: enabled.map { ($0.name, $0.prefix) })
+        return enabled.map { Planned(definition: $0, uriPrefix: uriPrefixes[$0.name] ?? $0.prefix) }
+    }
+
+    static func makeManaged(
+        _ planned: Planned, httpClient: BackendHTTPClient, environment: [String: String], logger: Logger
+    ) throws(SettingsError) -> ManagedBackend {
+        let definition = planned.definition
+        let backend = try makeBackend(definition, httpClient: httpClient, environment: environment, logger: logger)
+        return ManagedBackend(
+            settings: .init(
+                name: definition.name, prefix: definition.prefix, transport: definition.transportName,
+                timeout: .seconds(definition.timeoutSeconds),
+                toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
+                auditsResults: definition.isBuiltIn),
+            backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
+    }
+
     static func makeBackend(
-        _ definition: BackendDefinition, httpClient: HTTPClient?, environment: [String: String], logger: Logger
+        _ definition: BackendDefinition, httpClient: BackendHTTPClient, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> any Backend {
-        switch (definition.transport, httpClient) {
-        case (.streamableHTTP, nil), (.sse, nil), (.discord, nil):
-            preconditionFailure("HTTP backends are built with an HTTP client")
-        case (.streamableHTTP(let url), let httpClient?):
+        switch definition.transport {
+        case .streamableHTTP(let url):
             return StreamableHTTPBackend(
-                name: definition.name, url: url, headers: definition.headers, client: httpClient,
+                name: definition.name, url: url, headers: definition.headers, client: httpClient.shared,
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case (.sse(let url), let httpClient?):
+        case .sse(let url):
             return LegacySSEBackend(
-                name: definition.name, url: url, headers: definition.headers, client: httpClient,
+                name: definition.name, url: url, headers: definition.headers, client: httpClient.shared,
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case (.stdio(let command), _):
+        case .stdio(let command):
             return StdioBackend(
                 name: definition.name,
                 launch: .init(
@@ -68,8 +76,9 @@ enum BackendFactory {
                     environment: childEnvironment(command.environment, gateway: environment),
                     workingDirectory: command.workingDirectory),
                 gatewayVersion: GatewayVersion.current, logger: logger)
-        case (.discord(let settings), let httpClient?):
-            return DiscordBackend(name: definition.name, settings: settings, client: httpClient, version: GatewayVersion.current)
+        case .discord(let settings):
+            return DiscordBackend(
+                name: definition.name, settings: settings, client: httpClient.shared, version: GatewayVersion.current)
         }
     }
 

@@ -2,7 +2,8 @@ import DiscordBackend
 import Foundation
 import MCPCore
 
-/// Reads `backends.json`: `{"backends": {name: {...}}}`, or a Claude-Desktop-style `{"mcpServers": {...}}` as it is.
+/// Reads `backends.json`: `{"backends": {name: {...}}}`, or a Claude-Desktop-style `{"mcpServers": {...}}` as it is;
+/// `//` and `/* */` comments are allowed.
 enum BackendsFile {
     /// Fields of a backend entry; anything else in a `backends` file is a mistake worth refusing.
     static let knownFields: Set<String> = [
@@ -15,7 +16,7 @@ enum BackendsFile {
     {
         let document: JSONValue
         do {
-            document = try JSONValue.parse(bytes)
+            document = try JSONValue.parse(JSONComments.strip(bytes))
         } catch {
             throw BackendConfigurationError(source: source, "is not valid JSON (\(error))")
         }

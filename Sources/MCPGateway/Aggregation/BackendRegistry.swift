@@ -1,5 +1,6 @@
 import Foundation
 import MCPCore
+import Synchronization
 
 /// Every backend, and the merged view clients see: lists gathered within the listing timeout, exposed names,
 /// and the routes from exposed names back to backends.
@@ -10,7 +11,12 @@ public actor BackendRegistry {
         public let originalName: String
     }
 
-    public nonisolated let backends: [ManagedBackend]
+    /// The backends serving now, in name order. Read without entering the actor (capabilities, instructions);
+    /// replaced only by `update`, when the configuration changes.
+    public nonisolated var backends: [ManagedBackend] { current.withLock { $0 } }
+    private let current: Mutex<[ManagedBackend]>
+    /// Backends taken out of service that still finish their calls in flight before they are shut down.
+    private var retiring: [ObjectIdentifier: ManagedBackend] = [:]
     let listTimeout: Duration
     private var toolRoutes: [String: Route] = [:]
     private var promptRoutes: [String: Route] = [:]
@@ -20,7 +26,7 @@ public actor BackendRegistry {
 
     /// `backends` must have unique names; they are kept in name order, which fixes the merge order.
     public init(backends: [ManagedBackend], listTimeout: Duration) {
-        self.backends = backends.sorted { $0.settings.name < $1.settings.name }
+        self.current = Mutex(backends.sorted { $0.settings.name < $1.settings.name })
         self.listTimeout = listTimeout
     }
 
@@ -44,12 +50,56 @@ public actor BackendRegistry {
 
     /// Starts watching every backend's lists; call once after creation.
     public func start() async {
-        for backend in backends {
-            await backend.onCatalogChange { [weak self] _, kind in
-                guard let self else { return }
-                Task { await self.announce(kind) }
+        for backend in backends { await watch(backend) }
+    }
+
+    private func watch(_ backend: ManagedBackend) async {
+        await backend.onCatalogChange { [weak self] _, kind in
+            guard let self else { return }
+            Task { await self.announce(kind) }
+        }
+    }
+
+    // MARK: changing the set
+
+    /// Changes the set while the gateway runs, one backend at a time, leaving every other backend and its calls
+    /// alone. `removed` (by name) are no longer listed or routed from now on, and each is shut down once its calls in
+    /// flight have finished, or after `drain` at most; `added` serve from now on and connect at once. A backend whose
+    /// definition changed is in both. Clients that listen are told that the lists changed.
+    public func update(adding added: [ManagedBackend], removing removed: Set<String>, drain: Duration) async {
+        let (retired, collision) = current.withLock { backends -> ([ManagedBackend], String?) in
+            let kept = backends.filter { !removed.contains($0.settings.name) }
+            let names = Set(kept.map(\.settings.name))
+            if let taken = added.first(where: { names.contains($0.settings.name) }) { return ([], taken.settings.name) }
+            let retired = backends.filter { removed.contains($0.settings.name) }
+            backends = (kept + added).sorted { $0.settings.name < $1.settings.name }
+            return (retired, nil)
+        }
+        precondition(collision == nil, "backend \(collision ?? "") added twice")
+        let gone = Set(retired.map(ObjectIdentifier.init))
+        toolRoutes = toolRoutes.filter { !gone.contains(ObjectIdentifier($0.value.backend)) }
+        promptRoutes = promptRoutes.filter { !gone.contains(ObjectIdentifier($0.value.backend)) }
+        toolDefinitions = toolDefinitions.filter { toolRoutes[$0.key] != nil }
+        for backend in added {
+            await watch(backend)
+            // Connecting announces its lists again when it comes up; the listing meanwhile waits for it as usual.
+            Task { await backend.check() }
+        }
+        for backend in retired {
+            retiring[ObjectIdentifier(backend)] = backend
+            Task {
+                await backend.drained(within: drain)
+                await self.retired(backend)
             }
         }
+        if !added.isEmpty || !retired.isEmpty {
+            for kind in [CatalogKind.tools, .prompts, .resources] { announce(kind) }
+        }
+    }
+
+    private func retired(_ backend: ManagedBackend) async {
+        guard retiring.removeValue(forKey: ObjectIdentifier(backend)) != nil else { return }
+        await backend.shutdown()
     }
 
     // MARK: merged lists
@@ -77,8 +127,10 @@ public actor BackendRegistry {
         return zip(backends, lists).compactMap { backend, items in items.map { (backend, $0) } }
     }
 
-    /// The merged list of `kind`, exposed names applied, sorted by exposed name (or URI).
-    public func merged(_ kind: CatalogKind) async -> [JSONValue] {
+    /// The merged list of `kind`, exposed names applied, sorted by exposed name (or URI); only the items of the
+    /// backends `reachable` admits (by name), though names are assigned over all of them so they never depend on
+    /// who asks.
+    public func merged(_ kind: CatalogKind, reachable: (String) -> Bool = { _ in true }) async -> [JSONValue] {
         let gathered = await gather(kind)
         switch kind {
         case .tools, .prompts:
@@ -103,7 +155,7 @@ public actor BackendRegistry {
                     fields["name"] = .string(exposedName)
                     routes[exposedName] = Route(backend: backend, originalName: name)
                     definitions[exposedName] = item
-                    exposed.append(.object(fields))
+                    if reachable(backend.settings.name) { exposed.append(.object(fields)) }
                 }
             }
             if kind == .tools {
@@ -116,7 +168,7 @@ public actor BackendRegistry {
         case .resources, .resourceTemplates:
             let key = kind == .resources ? "uri" : "uriTemplate"
             var exposed: [JSONValue] = []
-            for (backend, items) in gathered {
+            for (backend, items) in gathered where reachable(backend.settings.name) {
                 for item in items {
                     guard case .object(var fields) = item, let uri = fields[key]?.stringValue else { continue }
                     fields[key] = .string(ExposedNames.resourceURI(uri, uriPrefix: backend.uriPrefix))
@@ -152,8 +204,8 @@ public actor BackendRegistry {
 
     /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.
     /// Nil when no such backend exists or it answers (then the name is simply unknown).
-    func unavailability(ofExposedName name: String) async -> String? {
-        for backend in backends {
+    func unavailability(ofExposedName name: String, reachable: (String) -> Bool = { _ in true }) async -> String? {
+        for backend in backends where reachable(backend.settings.name) {
             let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
             let state = await backend.state
             guard name.hasPrefix(prefix), state == .down || state == .starting else { continue }
@@ -226,8 +278,10 @@ public actor BackendRegistry {
     public func shutdown() async {
         for continuation in listeners.values { continuation.finish() }
         listeners = [:]
+        let draining = Array(retiring.values)
+        retiring = [:]
         await withTaskGroup(of: Void.self) { group in
-            for backend in backends { group.addTask { await backend.shutdown() } }
+            for backend in backends + draining { group.addTask { await backend.shutdown() } }
         }
     }
 }

@@ -50,6 +50,8 @@ public actor ManagedBackend {
     private var refreshing: [CatalogKind: (task: Task<[JSONValue], any Error>, started: ContinuousClock.Instant)] = [:]
     private var catalogListener: (@Sendable (String, CatalogKind) -> Void)?
     private var isShutDown = false
+    /// Requests sent and not yet answered, so a backend taken out of service can finish them first.
+    private var inFlight = 0
 
     public init(
         settings: Settings, backend: any Backend, uriPrefix: String, logger: Logger, connectTimeout: Duration = .seconds(30)
@@ -174,6 +176,8 @@ public actor ManagedBackend {
     /// Sends a request through the circuit breaker; transport failures count against the backend.
     func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<JSONValue, JSONRPC.Failure>
     {
+        inFlight += 1
+        defer { inFlight -= 1 }
         _ = try await connected()
         if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
         let started = ContinuousClock.now
@@ -285,6 +289,14 @@ public actor ManagedBackend {
             lastLatency.map { .double(Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15) } ?? .null
         entry["last_checked"] = lastChecked.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
         return .object(entry)
+    }
+
+    /// Returns once no request is in flight, or after `limit`.
+    func drained(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     func shutdown() async {

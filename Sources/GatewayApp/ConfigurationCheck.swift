@@ -1,0 +1,41 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Storage
+
+/// What `check-config` reports: the resolved backends, and what starting would do to the database.
+public struct ConfigurationReport: Sendable {
+    public var backends: [BackendDefinition]
+    public var pendingMigrations: Int
+}
+
+/// Runs every check `serve` runs before it listens, in the same order and with the same messages, without serving or
+/// changing anything: the settings, the database (opened read-only), the templates, the backends (read and built,
+/// not connected). When it passes, `serve` starts with this configuration.
+public func checkConfiguration(settings: GatewaySettings, environment: [String: String]) async throws(SettingsError)
+    -> ConfigurationReport
+{
+    try settings.validate()
+    let pending: Int
+    do {
+        pending = try GatewayDatabase.check(path: settings.databasePath)
+    } catch {
+        throw SettingsError(GatewaySettings.Name.databasePath, "\(error)")
+    }
+    _ = try await loadPages(directory: settings.templatesDirectory)
+    let backends = try BackendConfiguration.load(settings: settings, environment: environment)
+    let client = BackendHTTPClient()
+    var logger = Logger(label: "check-config")
+    logger.logLevel = .critical
+    var failure: SettingsError?
+    for planned in BackendFactory.plan(backends) where failure == nil {
+        do {
+            _ = try BackendFactory.makeManaged(planned, httpClient: client, environment: environment, logger: logger)
+        } catch {
+            failure = error
+        }
+    }
+    await client.shutdown()
+    if let failure { throw failure }
+    return ConfigurationReport(backends: backends, pendingMigrations: pending)
+}
