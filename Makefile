@@ -5,14 +5,19 @@ VENV ?= .venv
 BIN := .build/debug/mcp-gateway
 E2E_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run build test test-swift test-e2e soak bench system-deps browser-deps deploy-deps venv format clean
+.PHONY: run build test test-swift test-e2e soak bench system-deps browser-deps deploy-deps embed-templates venv format clean
 
-run: system-deps
+run: system-deps embed-templates
 	$(SWIFT) build --product mcp-gateway
 	$(BIN) serve
 
-build: system-deps
+build: system-deps embed-templates
 	$(SWIFT) build --build-tests
+
+# The pages under templates/ are built into the binary (Sources/GatewayApp/BuiltInTemplates.swift, committed);
+# this rewrites that file when a template changed, and leaves it alone otherwise.
+embed-templates:
+	@$(PYTHON) scripts/embed-templates.py
 
 test: build venv
 	$(SWIFT) test --skip-build
@@ -34,6 +39,7 @@ soak: build venv
 # side-by-side figures are written into BENCHMARKS.md. wrk drives the load.
 bench: system-deps venv
 	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
+	@$(PYTHON) scripts/embed-templates.py
 	$(SWIFT) build -c release --product mcp-gateway
 	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
 	$(VENV)/bin/python bench/compare_bench.py --bin .build/release/mcp-gateway --write

@@ -28,9 +28,9 @@ def render() -> str:
         while f'"{delimiter}' in text or f"\\{delimiter}" in text:
             delimiter += "#"
         lines.append(f'        "{path.stem}": {delimiter}"""')
-        # Each line is indented like the closing delimiter, which Swift strips again.
-        lines.extend(("            " + line) if line else "" for line in text.rstrip("\n").split("\n"))
-        lines.append(f'            """{delimiter},')
+        # Each line is indented like the closing delimiter (as swift format lays it out), which Swift strips again.
+        lines.extend(("        " + line) if line else "" for line in text.rstrip("\n").split("\n"))
+        lines.append(f'        """{delimiter},')
     lines += ["    ]", "}", ""]
     return "\n".join(lines)
 

@@ -30,7 +30,7 @@ public struct OperatorPassword: Sendable {
             var written: String?
             do {
                 try InitialPasswordFile.write(generated, to: settings.initialPasswordFile)
-                written = settings.initialPasswordFile
+                written = URL(fileURLWithPath: settings.initialPasswordFile).standardizedFileURL.path
             } catch {
                 logger.warning(
                     "could not keep the generated password in a file; it is shown only in this log",
