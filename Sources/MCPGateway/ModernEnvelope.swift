@@ -33,19 +33,25 @@ enum ModernEnvelope {
         guard headers[.mcpProtocolVersion] == version else {
             throw .init(
                 code: MCPProtocol.ErrorCode.headerMismatch,
-                message: "MCP-Protocol-Version header does not match the request envelope's protocol version", id: id)
+                message: headers[.mcpProtocolVersion] == nil
+                    ? "the MCP-Protocol-Version header is missing; it must repeat the envelope's protocol version"
+                    : "MCP-Protocol-Version header does not match the request envelope's protocol version", id: id)
         }
         guard headers[.mcpMethod] == method else {
             throw .init(
-                code: MCPProtocol.ErrorCode.headerMismatch, message: "Mcp-Method header does not match the request body's method",
-                id: id)
+                code: MCPProtocol.ErrorCode.headerMismatch,
+                message: headers[.mcpMethod] == nil
+                    ? "the Mcp-Method header is missing; it must repeat the request body's method (\(method))"
+                    : "Mcp-Method header does not match the request body's method", id: id)
         }
         if let parameter = MCPProtocol.nameParameter(of: method), let bodyValue = params?[parameter]?.stringValue {
             let headerValue = headers[.mcpName].flatMap(MCPProtocol.decodeHeaderValue)
             guard headerValue == bodyValue else {
                 throw .init(
                     code: MCPProtocol.ErrorCode.headerMismatch,
-                    message: "Mcp-Name header does not match the request body's '\(parameter)' parameter", id: id)
+                    message: headers[.mcpName] == nil
+                        ? "the Mcp-Name header is missing; it must repeat the request body's '\(parameter)' parameter"
+                        : "Mcp-Name header does not match the request body's '\(parameter)' parameter", id: id)
             }
         }
         guard MCPProtocol.modernVersions.contains(version) else {

@@ -130,7 +130,7 @@ public actor BackendRegistry {
     /// The merged list of `kind`, exposed names applied, sorted by exposed name (or URI); only the items of the
     /// backends `reachable` admits (by name), though names are assigned over all of them so they never depend on
     /// who asks.
-    public func merged(_ kind: CatalogKind, reachable: (String) -> Bool = { _ in true }) async -> [JSONValue] {
+    public func merged(_ kind: CatalogKind, reachable: @Sendable (String) -> Bool = { _ in true }) async -> [JSONValue] {
         let gathered = await gather(kind)
         switch kind {
         case .tools, .prompts:
@@ -204,7 +204,7 @@ public actor BackendRegistry {
 
     /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.
     /// Nil when no such backend exists or it answers (then the name is simply unknown).
-    func unavailability(ofExposedName name: String, reachable: (String) -> Bool = { _ in true }) async -> String? {
+    func unavailability(ofExposedName name: String, reachable: @Sendable (String) -> Bool = { _ in true }) async -> String? {
         for backend in backends where reachable(backend.settings.name) {
             let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
             let state = await backend.state
