@@ -23,7 +23,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
             return Self.json([
                 "version": .string(GatewayVersion.current),
                 "uptime_seconds": .int(Int64(now.timeIntervalSince(startedAt))),
-                "started_at": .string(ISO8601DateFormatter().string(from: startedAt)),
+                "started_at": .string(Timestamp.string(startedAt)),
                 "clients": .int(Int64(counts.clients)),
                 "tokens": ["access": .int(Int64(counts.accessTokens)), "refresh": .int(Int64(counts.refreshTokens))],
                 "caller": ["client_id": .string(context.accessGrant?.clientID ?? "")],
@@ -38,7 +38,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
         let report = await reloader.report
         return [
             "backends_file": report.file.map(JSONValue.string) ?? .null,
-            "loaded_at": .string(ISO8601DateFormatter().string(from: report.loadedAt)),
+            "loaded_at": .string(Timestamp.string(report.loadedAt)),
             "last_error": report.lastError.map(JSONValue.string) ?? .null,
         ]
     }

@@ -88,6 +88,6 @@ struct AuditCommand: AsyncParsableCommand {
 
     static func start(_ text: String, now: Date) -> Date? {
         if let seconds = DurationText.seconds(text) { return now.addingTimeInterval(-seconds) }
-        return ISO8601DateFormatter().date(from: text)
+        return Timestamp.date(text)
     }
 }

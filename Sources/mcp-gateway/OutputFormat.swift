@@ -18,9 +18,7 @@ enum OutputFormat {
 
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        return Timestamp.string(date)
     }
 
     static func json(_ date: Date?) -> JSONValue {

@@ -49,7 +49,8 @@ import Testing
     @Test func onlyWhatChangedIsAddedRemovedOrReplaced() async throws {
         let fixture = try Self.fixture([Self.entry("alpha"), Self.entry("beta"), Self.entry("gamma")])
         let untouched = try #require(fixture.registry.backends.first { $0.settings.name == "alpha" })
-        try fixture.write(#"{"backends": {\#(Self.entry("alpha")), \#(Self.entry("beta", prefix: "b2")), \#(Self.entry("delta"))}}"#)
+        try fixture.write(
+            #"{"backends": {\#(Self.entry("alpha")), \#(Self.entry("beta", prefix: "b2")), \#(Self.entry("delta"))}}"#)
         let outcome = await fixture.reloader.reload(trigger: "test")
         #expect(outcome == .applied(added: ["delta"], removed: ["gamma"], replaced: ["beta"]))
         #expect(fixture.names() == ["alpha", "beta", "delta"])

@@ -39,11 +39,14 @@ actor SlowCallBackend: Backend {
     static func managed(_ name: String, _ backend: any Backend, prefix: String? = nil) -> ManagedBackend {
         ManagedBackend(
             settings: .init(
-                name: name, prefix: prefix ?? name, transport: "fake", timeout: .seconds(5), toolFilter: .init(allow: [], deny: [])),
+                name: name, prefix: prefix ?? name, transport: "fake", timeout: .seconds(5),
+                toolFilter: .init(allow: [], deny: [])),
             backend: backend, uriPrefix: prefix ?? name, logger: logger)
     }
 
-    static func names(_ registry: BackendRegistry, reachable: @escaping @Sendable (String) -> Bool = { _ in true }) async -> [String] {
+    static func names(_ registry: BackendRegistry, reachable: @escaping @Sendable (String) -> Bool = { _ in true }) async
+        -> [String]
+    {
         await registry.merged(.tools, reachable: reachable).compactMap { $0["name"]?.stringValue }
     }
 
@@ -110,14 +113,16 @@ actor SlowCallBackend: Backend {
     @Test func aSelectionHidesOtherBackendsButNamesStayTheSame() async throws {
         let registry = BackendRegistry(
             backends: [
-                Self.managed("alpha", FakeBackend(tools: ["echo"])), Self.managed("beta", FakeBackend(tools: ["echo"]), prefix: "alpha"),
+                Self.managed("alpha", FakeBackend(tools: ["echo"])),
+                Self.managed("beta", FakeBackend(tools: ["echo"]), prefix: "alpha"),
             ], listTimeout: .seconds(30))
         let all = await Self.names(registry)
         let onlyBeta = await Self.names(registry, reachable: { $0 == "beta" })
         #expect(all.count == 2 && onlyBeta.count == 1)
         #expect(all.contains(onlyBeta[0]), "a collision's hashed name does not depend on who asks")
-        let call = ClientCall(era: .modern(version: "2026-07-28"), clientCapabilities: [:], sessionKey: nil, clientID: nil,
-                              backendSelection: ["beta"])
+        let call = ClientCall(
+            era: .modern(version: "2026-07-28"), clientCapabilities: [:], sessionKey: nil, clientID: nil,
+            backendSelection: ["beta"])
         #expect(call.mayReach("beta") && !call.mayReach("alpha"))
         await registry.shutdown()
     }

@@ -21,13 +21,10 @@ enum EventTools {
     /// An ISO 8601 time, as Discord wants it.
     static func time(_ arguments: ToolArguments, _ key: String) throws(ToolFailure) -> String? {
         guard let text = try arguments.string(key) else { return nil }
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+        guard let date = Timestamp.date(text) else {
             throw ToolFailure("\(key) must be an ISO 8601 time with zone, like 2026-12-01T18:00:00Z")
         }
-        return plain.string(from: date)
+        return Timestamp.string(date)
     }
 
     static let eventFields: KeyValuePairs<String, JSONValue> = [

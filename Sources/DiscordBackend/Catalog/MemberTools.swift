@@ -126,7 +126,7 @@ enum MemberTools {
         }
         let member = try await context.member(arguments, guild: guild.id)
         let until = Date().addingTimeInterval(Double(minutes) * 60)
-        let stamp = ISO8601DateFormatter().string(from: until)
+        let stamp = Timestamp.string(until)
         return .planned(
             PlannedWrite("time out \(member.label) in \(guild.label) for \(minutes) minutes (until \(stamp))") {
                 () throws(ToolFailure) in

@@ -50,9 +50,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        Timestamp.stringWithFractionalSeconds(Date())
     }
 
     private static let standardErrorLock = Mutex(())

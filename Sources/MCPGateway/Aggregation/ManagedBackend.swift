@@ -287,7 +287,7 @@ public actor ManagedBackend {
         entry["last_error"] = lastError.map(JSONValue.string) ?? .null
         entry["last_latency_ms"] =
             lastLatency.map { .double(Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15) } ?? .null
-        entry["last_checked"] = lastChecked.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        entry["last_checked"] = lastChecked.map { .string(Timestamp.string($0)) } ?? .null
         return .object(entry)
     }
 
