@@ -201,17 +201,9 @@ class Gateway:
         return f"--- {self.name} stdout ({self.stdout_path}) ---\n{out}\n--- {self.name} stderr ---\n{err}"
 
 
-def run_until_exit(
-    workdir: Path,
-    overrides: dict[str, str | None] | None = None,
-    args: list[str] | None = None,
-    timeout: float = EXIT_TIMEOUT,
-) -> tuple[int | None, str, str]:
-    """Start a gateway that is expected to refuse to start; return (exit code, stdout, stderr).
-
-    Exit code None means it was still running after `timeout` (it was then killed).
-    """
-    gw = Gateway(workdir, overrides, args=args)
+def serve_until_exit(gw: "Gateway", timeout: float = EXIT_TIMEOUT) -> int | None:
+    """Start `gw` and wait for it to exit; its exit code, or None when it answered /health or outlived `timeout`
+    (it is stopped then)."""
     gw.start(wait=False)
     assert gw.proc is not None
     proc = gw.proc
@@ -230,6 +222,21 @@ def run_until_exit(
             except httpx2.TransportError:
                 pass
     gw.stop()
+    return code
+
+
+def run_until_exit(
+    workdir: Path,
+    overrides: dict[str, str | None] | None = None,
+    args: list[str] | None = None,
+    timeout: float = EXIT_TIMEOUT,
+) -> tuple[int | None, str, str]:
+    """Start a gateway that is expected to refuse to start; return (exit code, stdout, stderr).
+
+    Exit code None means it was still running after `timeout` (it was then killed).
+    """
+    gw = Gateway(workdir, overrides, args=args)
+    code = serve_until_exit(gw, timeout)
     return code, gw.stdout(), gw.stderr()
 
 

@@ -10,15 +10,13 @@ import os
 import re
 import sqlite3
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import httpx2
 import pytest
 
-from gateway import EXIT_TIMEOUT, Gateway, binary_path, free_port
+from gateway import Gateway, binary_path, free_port, serve_until_exit
 from mcp_helpers import token_status
 from oauth_helpers import obtain_tokens
 
@@ -31,29 +29,6 @@ def check_config(gw: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
     """`mcp-gateway check-config` with exactly the environment and working directory `serve` gets."""
     return subprocess.run([str(binary_path()), "check-config", *args], env=gw.env, cwd=gw.cwd, capture_output=True,
                           text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
-
-
-def serve_until_exit(gw: Gateway, timeout: float = EXIT_TIMEOUT) -> int | None:
-    """Start `serve`; its exit code, or None when it answered /health (it was then stopped)."""
-    gw.start(wait=False)
-    assert gw.proc is not None
-    proc = gw.proc
-    deadline = time.monotonic() + timeout
-    code = None
-    with httpx2.Client(timeout=1.0, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            try:
-                code = proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                if http.get(gw.url("/health")).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-    gw.stop()
-    return code
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int] | int | str]:
