@@ -27,15 +27,14 @@ public func checkConfiguration(settings: GatewaySettings, environment: [String: 
     let client = BackendHTTPClient()
     var logger = Logger(label: "check-config")
     logger.logLevel = .critical
-    var failure: SettingsError?
-    for planned in BackendFactory.plan(backends) where failure == nil {
-        do {
+    do {
+        for planned in BackendFactory.plan(backends) {
             _ = try BackendFactory.makeManaged(planned, httpClient: client, environment: environment, logger: logger)
-        } catch {
-            failure = error
         }
+    } catch {
+        await client.shutdown()
+        throw error
     }
     await client.shutdown()
-    if let failure { throw failure }
     return ConfigurationReport(backends: backends, pendingMigrations: pending)
 }

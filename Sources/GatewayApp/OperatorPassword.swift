@@ -20,9 +20,9 @@ public struct OperatorPassword: Sendable {
     func prepare(announce: (_ password: String, _ file: String?) -> Void, logger: Logger) async throws
         -> OperatorPasswordCheck
     {
-        if let hash = settings.passwordHash { return try removingInitialFile(.fixed(hash), logger: logger) }
+        if let hash = settings.passwordHash { return removingInitialFile(.fixed(hash), logger: logger) }
         if let password = settings.password {
-            return try removingInitialFile(.fixed(try PasswordHasher.hash(password)), logger: logger)
+            return removingInitialFile(.fixed(try PasswordHasher.hash(password)), logger: logger)
         }
         if try await database.operatorPasswordHash() == nil {
             let generated = Self.generatePassword()
@@ -45,7 +45,7 @@ public struct OperatorPassword: Sendable {
         }
     }
 
-    private func removingInitialFile(_ check: OperatorPasswordCheck, logger: Logger) throws -> OperatorPasswordCheck {
+    private func removingInitialFile(_ check: OperatorPasswordCheck, logger: Logger) -> OperatorPasswordCheck {
         if InitialPasswordFile.remove(settings.initialPasswordFile) {
             logger.notice(
                 "removed the initial password file: the password now comes from the settings",

@@ -38,6 +38,7 @@ struct AdminDashboard {
         case "password_too_short": "The password was not changed: \(PasswordChangeError.tooShort)."
         case "password_unchanged": "The password was not changed: \(PasswordChangeError.unchanged)."
         case "password_configured": "The password was not changed: \(PasswordChangeError.configured)."
+        case "password_none": "The password was not changed: \(PasswordChangeError.noPassword)."
         default: nil
         }
     }
@@ -48,7 +49,7 @@ struct AdminDashboard {
         case .tooShort: "too_short"
         case .unchanged: "unchanged"
         case .wrongPassword: "wrong"
-        case .noPassword: "configured"
+        case .noPassword: "none"
         }
     }
 

@@ -42,9 +42,9 @@ actor BackendReloader {
         self.drain = drain
         self.logger = logger
         self.running = Dictionary(uniqueKeysWithValues: BackendFactory.plan(definitions).map { ($0.definition.name, $0) })
-        let file = try? BackendConfiguration.filePath(settings: settings)
+        let file = Self.filePath(settings)
         self.fileContent = file.flatMap { try? Self.read($0) }
-        self.report = Report(file: file ?? nil, loadedAt: Date(), lastError: nil)
+        self.report = Report(file: file, loadedAt: Date(), lastError: nil)
     }
 
     enum Outcome: Equatable, Sendable {
@@ -84,8 +84,8 @@ actor BackendReloader {
     @discardableResult
     func reload(trigger: String) async -> Outcome {
         let values = environment()
-        let path = try? BackendConfiguration.filePath(settings: settings)
-        if let path = path ?? nil { fileContent = try? Self.read(path) }
+        let path = Self.filePath(settings)
+        if let path { fileContent = try? Self.read(path) }
         let planned: [BackendFactory.Planned]
         do {
             planned = BackendFactory.plan(try BackendConfiguration.load(settings: settings, environment: values))
@@ -107,7 +107,7 @@ actor BackendReloader {
             refuse(error.description, trigger: trigger, quietlyIfRepeated: false)
             return .refused(error.description)
         }
-        report = Report(file: path ?? nil, loadedAt: Date(), lastError: nil)
+        report = Report(file: path, loadedAt: Date(), lastError: nil)
         guard !started.isEmpty || !removed.isEmpty else {
             Counter(label: "mcp_gateway_backend_reloads_total", dimensions: [("outcome", "unchanged")]).increment()
             return .unchanged
@@ -131,6 +131,11 @@ actor BackendReloader {
         Counter(label: "mcp_gateway_backend_reloads_total", dimensions: [("outcome", "refused")]).increment()
         logger.error(
             "backends not reloaded, the running ones stay as they are: \(problem)", metadata: ["trigger": "\(trigger)"])
+    }
+
+    /// The backends file, if there is one (a refusal to name one is the load's to report).
+    private static func filePath(_ settings: GatewaySettings) -> String? {
+        (try? BackendConfiguration.filePath(settings: settings)) ?? nil
     }
 
     private static func read(_ path: String) throws -> [UInt8] {
