@@ -34,12 +34,7 @@ public func buildApplication(
     let operatorPassword = OperatorPassword(settings: settings, database: database)
     let passwordCheck = try await operatorPassword.prepare(announce: announce, logger: logger)
 
-    var oauth = OAuthConfiguration(
-        issuer: settings.normalizedIssuer,
-        accessTokenTTL: TimeInterval(settings.accessTokenTTL),
-        refreshTokenTTL: TimeInterval(settings.refreshTokenTTL),
-        refreshReuseGrace: TimeInterval(settings.refreshReuseGrace))
-    oauth.allowLoopbackMetadataDocuments = settings.allowLoopbackMetadataDocumentsForTests
+    let oauth = settings.oauthConfiguration
 
     let metadataDocuments = ClientMetadataDocumentResolver(
         allowLoopback: settings.allowLoopbackMetadataDocumentsForTests, logger: logger)
@@ -75,30 +70,38 @@ public func buildApplication(
 
     health.addPublicRoutes(to: router)
     MetadataController<GatewayRequestContext>(configuration: oauth).addRoutes(to: router)
-    RegistrationController<GatewayRequestContext>(clients: database).addRoutes(to: router)
+    RegistrationController<GatewayRequestContext>(configuration: oauth, clients: database).addRoutes(to: router)
+    let passwordThrottle = ConsentThrottle()
+    // The pages' forms refuse posts from other sites; the bearer-token routes need no such check.
+    let pageForms = router.group().add(
+        middleware: SameOriginFormMiddleware<GatewayRequestContext>(ownOrigins: [oauth.issuer]) { reason in
+            pages.error(
+                title: "Refused: sent from another site",
+                message: "Nothing was done: \(reason). Open \(oauth.issuer) yourself and try again.", status: .forbidden)
+        })
     AuthorizationController<GatewayRequestContext>(
         configuration: oauth, clients: database, transactions: database, grants: grants,
-        metadataDocuments: metadataDocuments, pages: pages, throttle: ConsentThrottle(),
+        metadataDocuments: metadataDocuments, pages: pages, throttle: passwordThrottle,
         operatorPassword: passwordCheck
-    ).addRoutes(to: router)
+    ).addRoutes(to: pageForms)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 
     // `/status` opens to the operator's personal tokens (scope `status`) and to any client's access token.
     health.addProtectedRoutes(
         to: router.group().add(
             middleware: BearerAuthMiddleware(
-                authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope, OAuthConfiguration.defaultScope])))
+                authenticator: bearer, acceptedScopes: [GatewayScopes.status, GatewayScopes.mcp])))
     // The operator's surfaces, kept to GATEWAY_OPERATOR_NETWORKS when it is set.
     let operatorOnly = OperatorNetworkMiddleware<GatewayRequestContext>(
         allowed: AddressRanges(settings.operatorNetworks) ?? AddressRanges([])!)
     AdminController<GatewayRequestContext>(
         database: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
-        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://")
-    ).addRoutes(to: router.group().add(middleware: operatorOnly))
+        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle
+    ).addRoutes(to: pageForms.group().add(middleware: operatorOnly))
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
         .addRoutes(
             to: router.group().add(middleware: operatorOnly).add(
-                middleware: BearerAuthMiddleware(authenticator: bearer, acceptedScopes: [PersonalTokens.statusScope])))
+                middleware: BearerAuthMiddleware(authenticator: bearer, acceptedScopes: [GatewayScopes.status])))
     let mcp = router.group()
         .add(middleware: OriginCheckMiddleware(ownOrigin: oauth.issuer, additionalOrigins: settings.allowedOrigins))
         .add(middleware: BearerAuthMiddleware(authenticator: bearer))

@@ -94,7 +94,7 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
         let csrfToken = TokenCrypto.generateToken()
         let transaction = ConsentTransaction(
             id: transactionID, csrfHash: TokenCrypto.hash(csrfToken), clientID: client.id, redirectURI: redirectURI,
-            scope: OAuthConfiguration.defaultScope, state: state, codeChallenge: challenge,
+            scope: configuration.defaultScope, state: state, codeChallenge: challenge,
             resource: configuration.resource, expiresAt: now().addingTimeInterval(configuration.consentTransactionTTL)
         )
         do {

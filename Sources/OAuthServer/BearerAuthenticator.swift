@@ -26,10 +26,9 @@ public struct BearerAuthenticator: Sendable {
     }
 
     /// Validates the request's bearer token: it must carry one of `acceptedScopes` (the first is the one asked
-    /// for in a challenge).
-    public func authenticate(_ request: Request, acceptedScopes: [String] = [OAuthConfiguration.defaultScope]) async
-        -> Outcome
-    {
+    /// for in a challenge; nil accepts the configuration's default scope).
+    public func authenticate(_ request: Request, acceptedScopes: [String]? = nil) async -> Outcome {
+        let acceptedScopes = acceptedScopes ?? [configuration.defaultScope]
         if request.uri.queryParameters["access_token"] != nil {
             return .refused(
                 challenge(
@@ -42,7 +41,7 @@ public struct BearerAuthenticator: Sendable {
             return .refused(challenge(status: .unauthorized, error: "invalid_request", description: "use the Bearer scheme"))
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        let requiredScope = acceptedScopes.first ?? OAuthConfiguration.defaultScope
+        let requiredScope = acceptedScopes.first ?? configuration.defaultScope
         guard !token.isEmpty, token.utf8.count <= 512, let grant = await grant(for: token) else {
             return .refused(
                 challenge(
@@ -73,13 +72,13 @@ public struct BearerAuthenticator: Sendable {
     }
 
     public func challenge(
-        status: HTTPResponse.Status, error: String?, description: String?, scope: String = OAuthConfiguration.defaultScope
+        status: HTTPResponse.Status, error: String?, description: String?, scope: String? = nil
     ) -> Response {
         var parameters: [String] = []
         if let error { parameters.append("error=\"\(error)\"") }
         if let description { parameters.append("error_description=\"\(description)\"") }
         parameters.append("resource_metadata=\"\(configuration.protectedResourceMetadataURL)\"")
-        parameters.append("scope=\"\(scope)\"")
+        parameters.append("scope=\"\(scope ?? configuration.defaultScope)\"")
         var headers = HTTPFields()
         headers[.wwwAuthenticate] = "Bearer " + parameters.joined(separator: ", ")
         var body: JSONValue = ["error": .string(error ?? "invalid_token")]
@@ -92,9 +91,10 @@ public struct BearerAuthenticator: Sendable {
 /// Puts a protected route group behind `BearerAuthenticator`; the grant travels in the context.
 public struct BearerAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
     let authenticator: BearerAuthenticator
-    let acceptedScopes: [String]
+    let acceptedScopes: [String]?
 
-    public init(authenticator: BearerAuthenticator, acceptedScopes: [String] = [OAuthConfiguration.defaultScope]) {
+    /// `acceptedScopes` nil: the authorization server's default scope.
+    public init(authenticator: BearerAuthenticator, acceptedScopes: [String]? = nil) {
         self.authenticator = authenticator
         self.acceptedScopes = acceptedScopes
     }

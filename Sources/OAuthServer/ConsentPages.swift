@@ -43,7 +43,7 @@ public struct ConsentPages: Sendable {
         return OAuthResponses.html(body, status: status, extraHeaders: headers)
     }
 
-    func error(title: String, message: String, status: HTTPResponse.Status = .badRequest, headers: HTTPFields = [:])
+    public func error(title: String, message: String, status: HTTPResponse.Status = .badRequest, headers: HTTPFields = [:])
         -> Response
     {
         let context: [String: Any] = ["title": title, "message": message, "status": Int(status.code)]

@@ -12,7 +12,7 @@ public struct MetadataController<Context: RequestContext>: Sendable {
     public func addRoutes(to router: some RouterMethods<Context>) {
         let resourceMetadata = protectedResourceMetadata
         let serverMetadata = authorizationServerMetadata
-        for path in ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"] {
+        for path in [configuration.protectedResourceMetadataPath, "/.well-known/oauth-protected-resource"] {
             router.get(RouterPath(path)) { _, _ in Self.publicJSON(resourceMetadata) }
         }
         for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
@@ -24,9 +24,9 @@ public struct MetadataController<Context: RequestContext>: Sendable {
         [
             "resource": .string(configuration.resource),
             "authorization_servers": [.string(configuration.issuer)],
-            "scopes_supported": .array(OAuthConfiguration.supportedScopes.map(JSONValue.string)),
+            "scopes_supported": .array(configuration.scopes.map(JSONValue.string)),
             "bearer_methods_supported": ["header"],
-            "resource_name": "mcp-gateway",
+            "resource_name": .string(configuration.resourceName),
         ]
     }
 
@@ -43,7 +43,7 @@ public struct MetadataController<Context: RequestContext>: Sendable {
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
             "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
-            "scopes_supported": .array(OAuthConfiguration.supportedScopes.map(JSONValue.string)),
+            "scopes_supported": .array(configuration.scopes.map(JSONValue.string)),
             "authorization_response_iss_parameter_supported": true,
             "client_id_metadata_document_supported": true,
         ]

@@ -51,11 +51,18 @@ public struct ConsentTransaction: Sendable, Equatable {
     public var codeChallenge: String
     public var resource: String
     public var expiresAt: Date
+    /// Who signed in on the consent page with a member sign-in (Discord); nil until then, and for the operator, who
+    /// answers with the password instead.
+    public var subject: String?
+    /// While a member sign-in is under way: the SHA-256 of the secret half of its `state`, and its PKCE verifier.
+    public var signIn: PendingSignIn?
 
     public init(
         id: String, csrfHash: String, clientID: String, redirectURI: String, scope: String, state: String?,
-        codeChallenge: String, resource: String, expiresAt: Date
+        codeChallenge: String, resource: String, expiresAt: Date, subject: String? = nil, signIn: PendingSignIn? = nil
     ) {
+        self.subject = subject
+        self.signIn = signIn
         self.id = id
         self.csrfHash = csrfHash
         self.clientID = clientID
@@ -65,6 +72,17 @@ public struct ConsentTransaction: Sendable, Equatable {
         self.codeChallenge = codeChallenge
         self.resource = resource
         self.expiresAt = expiresAt
+    }
+}
+
+/// A member sign-in started from a consent page, waiting for the identity provider's callback.
+public struct PendingSignIn: Sendable, Equatable {
+    public var stateHash: String
+    public var codeVerifier: String
+
+    public init(stateHash: String, codeVerifier: String) {
+        self.stateHash = stateHash
+        self.codeVerifier = codeVerifier
     }
 }
 
@@ -104,8 +122,17 @@ public struct Grant: Sendable, Equatable {
     public var resource: String
     public var createdAt: Date
     public var revokedAt: Date?
+    /// Whose approval this is: `operator`, or the member who signed in.
+    public var subject: String
+    /// What the approval was limited to (the resource's choices, by id); nil is everything the subject may reach.
+    public var selection: [String]?
 
-    public init(id: String, clientID: String, scope: String, resource: String, createdAt: Date, revokedAt: Date? = nil) {
+    public init(
+        id: String, clientID: String, scope: String, resource: String, createdAt: Date, revokedAt: Date? = nil,
+        subject: String = Grant.operatorSubject, selection: [String]? = nil
+    ) {
+        self.subject = subject
+        self.selection = selection
         self.id = id
         self.clientID = clientID
         self.scope = scope
@@ -113,6 +140,11 @@ public struct Grant: Sendable, Equatable {
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }
+}
+
+extension Grant {
+    /// The subject of everything the operator approves with the password, and of personal tokens.
+    public static let operatorSubject = "operator"
 }
 
 public enum TokenKind: String, Sendable, Codable { case access, refresh }
@@ -157,11 +189,14 @@ public struct AccessGrant: Sendable, Equatable {
     public var expiresAt: Date
     /// The backends this grant may reach, by name; nil reaches every backend.
     public var backendSelection: Set<String>?
+    /// Whose grant this is (`operator`, or a member).
+    public var subject: String
 
     public init(
         clientID: String, grantID: String, scopes: Set<String>, resource: String, expiresAt: Date,
-        backendSelection: Set<String>? = nil
+        backendSelection: Set<String>? = nil, subject: String = Grant.operatorSubject
     ) {
+        self.subject = subject
         self.clientID = clientID
         self.grantID = grantID
         self.scopes = scopes

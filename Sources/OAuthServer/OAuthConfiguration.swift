@@ -1,9 +1,18 @@
 import Foundation
 
-/// What the authorization server needs to know about itself.
+/// What the authorization server needs to know about itself, and about the one resource it issues tokens for (the
+/// server knows nothing of what that resource is: its path, name and scopes come from here).
 public struct OAuthConfiguration: Sendable {
     /// Public base URL, no trailing slash; also the `iss` of every response.
     public var issuer: String
+    /// The protected resource's path on the issuer, e.g. `/mcp`: the RFC 8707 audience is `issuer + resourcePath`.
+    public var resourcePath: String
+    /// RFC 9728 `resource_name`.
+    public var resourceName: String
+    /// The scopes an authorization may grant; the first is what an approval on the consent page grants.
+    public var scopes: [String]
+    /// Starts every client id this server registers, so that ids are recognisable in logs.
+    public var clientIDPrefix: String
     public var accessTokenTTL: TimeInterval
     public var refreshTokenTTL: TimeInterval
     public var refreshReuseGrace: TimeInterval
@@ -14,19 +23,28 @@ public struct OAuthConfiguration: Sendable {
     /// Test-only: Client ID Metadata Documents may be fetched over http from loopback hosts.
     public var allowLoopbackMetadataDocuments: Bool = false
 
-    public static let defaultScope = "mcp"
-    public static let supportedScopes = [defaultScope]
-
-    public init(issuer: String, accessTokenTTL: TimeInterval, refreshTokenTTL: TimeInterval, refreshReuseGrace: TimeInterval) {
+    public init(
+        issuer: String, resourcePath: String, resourceName: String, scopes: [String], clientIDPrefix: String,
+        accessTokenTTL: TimeInterval, refreshTokenTTL: TimeInterval, refreshReuseGrace: TimeInterval
+    ) {
+        precondition(!scopes.isEmpty, "an authorization server needs at least one scope")
         self.issuer = issuer
+        self.resourcePath = resourcePath
+        self.resourceName = resourceName
+        self.scopes = scopes
+        self.clientIDPrefix = clientIDPrefix
         self.accessTokenTTL = accessTokenTTL
         self.refreshTokenTTL = refreshTokenTTL
         self.refreshReuseGrace = refreshReuseGrace
     }
 
-    /// The protected resource (RFC 8707 audience): the MCP endpoint.
-    public var resource: String { issuer + "/mcp" }
-    public var protectedResourceMetadataURL: String { issuer + "/.well-known/oauth-protected-resource/mcp" }
+    /// What an approval grants, and what a challenge asks for when the route names no scope.
+    public var defaultScope: String { scopes[0] }
+    /// The protected resource (RFC 8707 audience).
+    public var resource: String { issuer + resourcePath }
+    /// RFC 9728 §3.1: the metadata of a resource with a path lives under the well-known prefix plus that path.
+    public var protectedResourceMetadataPath: String { "/.well-known/oauth-protected-resource" + resourcePath }
+    public var protectedResourceMetadataURL: String { issuer + protectedResourceMetadataPath }
     public var authorizationEndpoint: String { issuer + "/oauth/authorize" }
     public var tokenEndpoint: String { issuer + "/oauth/token" }
     public var registrationEndpoint: String { issuer + "/oauth/register" }

@@ -1,8 +1,7 @@
 import Foundation
 
-/// A token the operator makes with `mcp-gateway tokens create`: for `curl /status` and Prometheus (scope `status`),
-/// and for scripts and CI runners that call `/mcp` (scope `mcp`, optionally only some backends). Unlike OAuth access
-/// tokens it belongs to no client; only a token with the `mcp` scope opens `/mcp`.
+/// A token the operator makes with `mcp-gateway tokens create`, for scripts, CI runners and Prometheus. Unlike OAuth
+/// access tokens it belongs to no client; its scopes are the resource's own (the composition root names them).
 public struct PersonalToken: Sendable, Equatable {
     public var id: String
     public var name: String
@@ -11,7 +10,7 @@ public struct PersonalToken: Sendable, Equatable {
     public var expiresAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
-    /// With the `mcp` scope: the backends it may reach, by name; nil reaches every backend.
+    /// The backends it may reach, by name; nil reaches every backend.
     public var backends: [String]?
 
     public init(
@@ -36,11 +35,6 @@ public struct PersonalToken: Sendable, Equatable {
 public enum PersonalTokens {
     /// Marks the token's kind at a glance (and for secret scanners); OAuth tokens never start with it.
     public static let prefix = "mgw_"
-    /// Read-only operator views: `/status` and `/metrics`.
-    public static let statusScope = "status"
-    /// `/mcp` (and `/status`, as any access token), like an approved application's token.
-    public static let mcpScope = OAuthConfiguration.defaultScope
-    public static let scopes: Set<String> = [statusScope, mcpScope]
 
     /// A new token and the SHA-256 hash that is all the database keeps of it.
     public static func mint() -> (token: String, hash: String) {

@@ -5,11 +5,13 @@ import MCPCore
 
 /// RFC 7591 dynamic client registration, open to anyone: approval happens on the consent page.
 public struct RegistrationController<Context: RequestContext>: Sendable {
+    let configuration: OAuthConfiguration
     let clients: any ClientStore
     let now: @Sendable () -> Date
     static var bodyLimit: Int { 16 * 1024 }
 
-    public init(clients: any ClientStore, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(configuration: OAuthConfiguration, clients: any ClientStore, now: @escaping @Sendable () -> Date = Date.init) {
+        self.configuration = configuration
         self.clients = clients
         self.now = now
     }
@@ -29,7 +31,7 @@ public struct RegistrationController<Context: RequestContext>: Sendable {
             }
             let validated = try ClientMetadataValidator.validate(fields)
             let issuedAt = now()
-            let clientID = "mcp-" + TokenCrypto.generateToken(byteCount: 18)
+            let clientID = configuration.clientIDPrefix + TokenCrypto.generateToken(byteCount: 18)
             let secret = validated.authMethod == .none ? nil : TokenCrypto.generateToken()
 
             var echoed = fields

@@ -15,6 +15,13 @@ public protocol ConsentTransactionStore: Sendable {
     func transaction(id: String) async throws -> ConsentTransaction?
     /// Removes the transaction; returns it if it was still there (so only one caller ever wins).
     func consumeTransaction(id: String) async throws -> ConsentTransaction?
+    /// Records that a member sign-in started from this transaction; false when the transaction is gone.
+    func startSignIn(transactionID: String, _ signIn: PendingSignIn) async throws -> Bool
+    /// Ends the sign-in whose state secret hashes to `stateHash`, once: returns the transaction as it was (with its
+    /// sign-in) and clears the sign-in, or nil when there is none with that hash (a replayed or forged callback).
+    func finishSignIn(transactionID: String, stateHash: String) async throws -> ConsentTransaction?
+    /// Binds the transaction to the member who signed in, with a new CSRF token for the page that now shows.
+    func bindSubject(transactionID: String, subject: String, csrfHash: String) async throws -> Bool
 }
 
 /// The outcome of exchanging an authorization code or a refresh token for new tokens.

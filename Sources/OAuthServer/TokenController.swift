@@ -142,7 +142,7 @@ public struct TokenController<Context: RequestContext>: Sendable {
         case .rejected(let error):
             throw error
         case .issued(let records):
-            return tokens.response(scope: records.first?.scope ?? OAuthConfiguration.defaultScope, configuration: configuration)
+            return tokens.response(scope: records.first?.scope ?? configuration.defaultScope, configuration: configuration)
         }
     }
 

@@ -116,6 +116,30 @@ enum Migrations {
         migrator.registerMigration("v5-personal-token-backends") { db in
             try db.execute(sql: "ALTER TABLE personal_tokens ADD COLUMN backends TEXT")
         }
+        // Members sign in with Discord: grants belong to a subject (the operator's, 'operator', is every older grant)
+        // and may be limited to a selection (a JSON array of choice ids; NULL is everything the subject may reach).
+        migrator.registerMigration("v6-accounts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE oauth_grants ADD COLUMN subject TEXT NOT NULL DEFAULT 'operator';
+                    ALTER TABLE oauth_grants ADD COLUMN selection TEXT;
+                    CREATE INDEX oauth_grants_subject ON oauth_grants(subject);
+                    ALTER TABLE consent_transactions ADD COLUMN subject TEXT;
+                    ALTER TABLE consent_transactions ADD COLUMN sign_in_state_hash TEXT;
+                    ALTER TABLE consent_transactions ADD COLUMN sign_in_verifier TEXT;
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        discord_id TEXT UNIQUE,
+                        name TEXT NOT NULL,
+                        avatar TEXT,
+                        key_salt BLOB NOT NULL,
+                        first_seen_at REAL NOT NULL,
+                        last_seen_at REAL NOT NULL
+                    );
+                    INSERT INTO users (id, name, key_salt, first_seen_at, last_seen_at)
+                        VALUES ('operator', 'operator', randomblob(32), CAST(strftime('%s', 'now') AS REAL), CAST(strftime('%s', 'now') AS REAL));
+                    """)
+        }
         return migrator
     }
 }

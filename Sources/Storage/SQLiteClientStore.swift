@@ -53,13 +53,15 @@ extension GatewayDatabase: ConsentTransactionStore {
             try db.execute(
                 sql: """
                     INSERT INTO consent_transactions
-                        (id, csrf_hash, client_id, redirect_uri, scope, state, code_challenge, resource, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (id, csrf_hash, client_id, redirect_uri, scope, state, code_challenge, resource, expires_at,
+                         subject, sign_in_state_hash, sign_in_verifier)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     transaction.id, transaction.csrfHash, transaction.clientID, transaction.redirectURI, transaction.scope,
                     transaction.state, transaction.codeChallenge, transaction.resource,
-                    transaction.expiresAt.timeIntervalSince1970,
+                    transaction.expiresAt.timeIntervalSince1970, transaction.subject, transaction.signIn?.stateHash,
+                    transaction.signIn?.codeVerifier,
                 ])
         }
     }
@@ -80,11 +82,47 @@ extension GatewayDatabase: ConsentTransactionStore {
         }
     }
 
+    public func startSignIn(transactionID: String, _ signIn: PendingSignIn) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE consent_transactions SET sign_in_state_hash = ?, sign_in_verifier = ? WHERE id = ?",
+                arguments: [signIn.stateHash, signIn.codeVerifier, transactionID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func finishSignIn(transactionID: String, stateHash: String) async throws -> ConsentTransaction? {
+        try await pool.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM consent_transactions WHERE id = ?", arguments: [transactionID]),
+                let stored = row["sign_in_state_hash"] as String?,
+                TokenCrypto.constantTimeEquals(stored, stateHash)
+            else { return nil }
+            try db.execute(
+                sql: "UPDATE consent_transactions SET sign_in_state_hash = NULL, sign_in_verifier = NULL WHERE id = ?",
+                arguments: [transactionID])
+            return Self.transaction(from: row)
+        }
+    }
+
+    public func bindSubject(transactionID: String, subject: String, csrfHash: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE consent_transactions SET subject = ?, csrf_hash = ? WHERE id = ?",
+                arguments: [subject, csrfHash, transactionID])
+            return db.changesCount == 1
+        }
+    }
+
     static func transaction(from row: Row) -> ConsentTransaction {
-        ConsentTransaction(
+        let signIn = (row["sign_in_state_hash"] as String?).map { hash in
+            PendingSignIn(stateHash: hash, codeVerifier: row["sign_in_verifier"] ?? "")
+        }
+        return ConsentTransaction(
             id: row["id"], csrfHash: row["csrf_hash"], clientID: row["client_id"], redirectURI: row["redirect_uri"],
             scope: row["scope"], state: row["state"], codeChallenge: row["code_challenge"], resource: row["resource"],
-            expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+            expiresAt: Date(timeIntervalSince1970: row["expires_at"]), subject: row["subject"], signIn: signIn)
     }
 }
 

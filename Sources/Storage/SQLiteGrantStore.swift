@@ -8,8 +8,14 @@ extension GatewayDatabase: GrantStore {
             try db.execute(sql: "DELETE FROM consent_transactions WHERE id = ?", arguments: [transactionID])
             guard db.changesCount == 1 else { return false }
             try db.execute(
-                sql: "INSERT INTO oauth_grants (id, client_id, scope, resource, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [grant.id, grant.clientID, grant.scope, grant.resource, grant.createdAt.timeIntervalSince1970])
+                sql: """
+                    INSERT INTO oauth_grants (id, client_id, scope, resource, created_at, subject, selection)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    grant.id, grant.clientID, grant.scope, grant.resource, grant.createdAt.timeIntervalSince1970,
+                    grant.subject, grant.selection.map(Self.encodeSelection),
+                ])
             try db.execute(
                 sql: """
                     INSERT INTO authorization_codes
@@ -86,7 +92,8 @@ extension GatewayDatabase: GrantStore {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT t.* FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+                        SELECT t.*, g.subject AS grant_subject, g.selection AS grant_selection
+                        FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
                         WHERE t.token_hash = ? AND t.kind = 'access' AND t.revoked_at IS NULL
                           AND g.revoked_at IS NULL AND t.expires_at > ?
                         """,
@@ -96,7 +103,9 @@ extension GatewayDatabase: GrantStore {
             return AccessGrant(
                 clientID: token.clientID, grantID: token.grantID,
                 scopes: Set(token.scope.split(separator: " ").map(String.init)), resource: token.resource,
-                expiresAt: token.expiresAt)
+                expiresAt: token.expiresAt,
+                backendSelection: (row["grant_selection"] as String?).map { Set(Self.decodeSelection($0)) },
+                subject: row["grant_subject"])
         }
     }
 
@@ -205,5 +214,17 @@ extension GatewayDatabase: GrantStore {
             expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
             revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             rotatedAt: (row["rotated_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}
+
+extension GatewayDatabase {
+    /// A grant's selection as stored: a JSON array of choice ids.
+    static func encodeSelection(_ ids: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(ids)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    /// A stored selection; one that does not parse selects nothing rather than everything.
+    static func decodeSelection(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
     }
 }

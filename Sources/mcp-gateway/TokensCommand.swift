@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayApp
 import MCPCore
 import OAuthServer
 import Storage
@@ -37,7 +38,7 @@ struct TokensCommand: AsyncParsableCommand {
                         tokens.map { token in
                             [
                                 token.id, token.name, token.scopes.sorted().joined(separator: " "),
-                                token.scopes.contains(PersonalTokens.mcpScope)
+                                token.scopes.contains(GatewayScopes.mcp)
                                     ? token.backends?.joined(separator: ",") ?? "all" : "-",
                                 OutputFormat.time(token.createdAt),
                                 OutputFormat.time(token.lastUsedAt), token.expiresAt.map { OutputFormat.time($0) } ?? "never",
@@ -54,7 +55,7 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "A name to recognize it by, e.g. prometheus.") var name: String
         @Option(help: "What it may do: status (/status and /metrics), mcp (/mcp), or both: \"status mcp\".")
-        var scope: String = PersonalTokens.statusScope
+        var scope: String = GatewayScopes.status
         @Option(help: "With --scope mcp: the only backends it may reach, comma-separated; all by default.")
         var backends: String?
         @Option(help: "Lifetime, e.g. 90d or 12h; none by default.") var expires: String?
@@ -72,11 +73,11 @@ struct TokensCommand: AsyncParsableCommand {
             guard !trimmed.isEmpty, trimmed.count <= 64,
                 !trimmed.unicodeScalars.contains(where: CharacterSet.controlCharacters.contains)
             else { throw ValidationError("--name must be 1 to 64 characters on one line") }
-            guard !scopes.isEmpty, scopes.isSubset(of: PersonalTokens.scopes) else {
-                throw ValidationError("--scope must be one of: \(PersonalTokens.scopes.sorted().joined(separator: ", "))")
+            guard !scopes.isEmpty, scopes.isSubset(of: GatewayScopes.personalToken) else {
+                throw ValidationError("--scope must be one of: \(GatewayScopes.personalToken.sorted().joined(separator: ", "))")
             }
             if let names = backendNames {
-                guard scopes.contains(PersonalTokens.mcpScope) else {
+                guard scopes.contains(GatewayScopes.mcp) else {
                     throw ValidationError("--backends goes with --scope mcp: only /mcp reaches backends")
                 }
                 guard !names.isEmpty else { throw ValidationError("--backends needs at least one backend name") }

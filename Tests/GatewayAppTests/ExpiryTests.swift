@@ -80,8 +80,8 @@ import Testing
         let clock = ManualClock()
         let settings = TestGateway.settings()
         let database = try GatewayDatabase(path: settings.databasePath)
-        let configuration = OAuthConfiguration(
-            issuer: settings.issuerURL, accessTokenTTL: 3600, refreshTokenTTL: 86400, refreshReuseGrace: 30)
+        var configuration = settings.oauthConfiguration
+        (configuration.accessTokenTTL, configuration.refreshTokenTTL, configuration.refreshReuseGrace) = (3600, 86400, 30)
         let router = Router(context: GatewayRequestContext.self)
         AuthorizationController<GatewayRequestContext>(
             configuration: configuration, clients: database, transactions: database, grants: database,

@@ -7,8 +7,7 @@ import Testing
 @testable import OAuthServer
 
 @Suite struct BearerAuthenticatorTests {
-    let configuration = OAuthConfiguration(
-        issuer: "https://gw.example.com", accessTokenTTL: 3600, refreshTokenTTL: 86400, refreshReuseGrace: 30)
+    let configuration = OAuthConfiguration.forTests(issuer: "https://gw.example.com")
 
     func request(authorization: String?, query: String = "") -> Request {
         var head = HTTPRequest(method: .post, scheme: "https", authority: "gw.example.com", path: "/mcp" + query)
@@ -82,8 +81,7 @@ import Testing
 }
 
 @Suite struct PersonalTokenAuthenticationTests {
-    let configuration = OAuthConfiguration(
-        issuer: "https://gw.example.com", accessTokenTTL: 3600, refreshTokenTTL: 86400, refreshReuseGrace: 30)
+    let configuration = OAuthConfiguration.forTests(issuer: "https://gw.example.com")
 
     func outcome(_ token: String, scopes: [String]) async -> BearerAuthenticator.Outcome {
         var head = HTTPRequest(method: .get, scheme: "https", authority: "gw.example.com", path: "/status")

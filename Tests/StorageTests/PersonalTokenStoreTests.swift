@@ -10,7 +10,7 @@ import Testing
 
     func token(_ id: String, name: String, expiresIn: TimeInterval? = nil) -> PersonalToken {
         PersonalToken(
-            id: id, name: name, scopes: [PersonalTokens.statusScope], createdAt: now,
+            id: id, name: name, scopes: ["status"], createdAt: now,
             expiresAt: expiresIn.map { now.addingTimeInterval($0) })
     }
 
@@ -21,7 +21,7 @@ import Testing
         try await database.insertPersonalToken(token("pt_1", name: "prometheus"), hash: hash)
 
         let first = try #require(try await database.usePersonalToken(hash: hash, now: now))
-        #expect(first.name == "prometheus" && first.scopes == [PersonalTokens.statusScope] && first.lastUsedAt == now)
+        #expect(first.name == "prometheus" && first.scopes == ["status"] && first.lastUsedAt == now)
         let soon = try #require(try await database.usePersonalToken(hash: hash, now: now.addingTimeInterval(5)))
         #expect(soon.lastUsedAt == now)
         let later = try #require(try await database.usePersonalToken(hash: hash, now: now.addingTimeInterval(90)))

@@ -20,7 +20,8 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let operatorPassword: OperatorPassword
     let secureCookies: Bool
     let sessions = AdminSessions()
-    let throttle = ConsentThrottle()
+    /// Shared with the consent page: one budget of wrong passwords per client address, wherever they are typed.
+    let throttle: ConsentThrottle
     let now: @Sendable () -> Date = Date.init
 
     static var formLimit: Int { 4096 }
