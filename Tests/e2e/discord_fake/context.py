@@ -24,6 +24,7 @@ class Request:
     json: Any = None
     body_present: bool = False
     reason: str | None = None  # the decoded X-Audit-Log-Reason
+    user_token: Any = None  # the oauth.UserToken of a request made with `Authorization: Bearer` (else None)
 
 
 @dataclass

@@ -60,6 +60,11 @@ FLAGS: dict[str, int] = {
 }
 
 
+ALL = 0
+for _value in FLAGS.values():
+    ALL |= _value
+
+
 def bits(*names: str) -> int:
     value = 0
     for name in names:

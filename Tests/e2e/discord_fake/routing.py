@@ -17,9 +17,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Response:
+    """An answer: `body` goes out as JSON, unless `raw` is set (then `raw` goes out as `content_type`)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] | None = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
 
 
 Handler = Callable[["Context"], Response]

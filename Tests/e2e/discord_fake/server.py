@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,12 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client dropping its connection (or stop() shutting it) is normal; anything else is printed."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Ends kept-alive connections so their threads finish and clients see the server go."""
@@ -105,8 +112,11 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status == 204:
             self.end_headers()
             return
-        payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-        self.send_header("Content-Type", "application/json")
+        if response.raw is not None:
+            payload = response.raw
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":

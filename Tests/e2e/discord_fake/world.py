@@ -69,6 +69,7 @@ class World:
     audit_log: dict[str, list[dict]] = field(default_factory=dict)  # guild id -> entries, oldest first
     thread_members: dict[str, dict[str, float]] = field(default_factory=dict)  # thread id -> user id -> joined
     dm_channels: dict[str, str] = field(default_factory=dict)  # recipient id -> DM channel id
+    user_emails: dict[str, str] = field(default_factory=dict)  # user id -> email (shown with the email scope)
     denied: set[str] = field(default_factory=set)  # permissions taken from the bot (deny_permission)
     guild_search_enabled: bool = True
 
@@ -110,16 +111,26 @@ class World:
 
     # ---- permissions -------------------------------------------------------------------------------
 
-    def bot_permissions(self, guild_id: str) -> int:
-        """The bot's guild-level permissions: its roles' bits, less what deny_permission took away."""
-        member = self.members.get(guild_id, {}).get(self.bot_id)
+    def member_permissions(self, guild_id: str, user_id: str) -> int:
+        """A member's guild-level ("base") permissions, as Discord computes them: @everyone's bits and the
+        member's roles' bits; the owner, and whoever has ADMINISTRATOR, has every permission. 0 for non-members."""
+        member = self.members.get(guild_id, {}).get(user_id)
         if member is None:
             return 0
+        if self.guilds[guild_id]["owner_id"] == user_id:
+            return permissions.ALL
         roles = self.roles.get(guild_id, {})
         value = roles[guild_id]["permissions_int"] if guild_id in roles else 0
         for role_id in member["roles"]:
             if role_id in roles:
                 value |= roles[role_id]["permissions_int"]
+        if value & permissions.FLAGS["ADMINISTRATOR"]:
+            return permissions.ALL
+        return value
+
+    def bot_permissions(self, guild_id: str) -> int:
+        """The bot's guild-level permissions: its roles' bits, less what deny_permission took away."""
+        value = self.member_permissions(guild_id, self.bot_id)
         for name in self.denied:
             value &= ~permissions.FLAGS[name]
         return value
@@ -158,15 +169,19 @@ class World:
             guild["approximate_presence_count"] = max(1, count // 2)
         return guild
 
-    def partial_guild_object(self, guild_id: str, with_counts: bool = False) -> dict:
+    def partial_guild_object(self, guild_id: str, with_counts: bool = False, user_id: str | None = None) -> dict:
+        """A guild in /users/@me/guilds: as the bot sees it, or (user_id) as that user sees it."""
         guild = self.guilds[guild_id]
+        viewer = user_id or self.bot_id
         partial = {
             "id": guild_id,
             "name": guild["name"],
             "icon": guild["icon"],
             "banner": guild["banner"],
-            "owner": guild["owner_id"] == self.bot_id,
-            "permissions": str(self.bot_permissions(guild_id)),
+            "owner": guild["owner_id"] == viewer,
+            "permissions": str(
+                self.bot_permissions(guild_id) if user_id is None else self.member_permissions(guild_id, user_id)
+            ),
             "features": guild["features"],
         }
         if with_counts:
