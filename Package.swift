@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore",
+                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "Accounts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -76,7 +76,11 @@ let package = Package(
         ),
         .target(
             name: "Accounts",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "MCPCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -123,7 +127,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "OAuthServer", "MCPGateway",
+                "OAuthServer", "MCPGateway", "Accounts",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

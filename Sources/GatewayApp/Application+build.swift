@@ -1,4 +1,6 @@
+import Accounts
 import AsyncHTTPClient
+import DiscordBackend
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -79,10 +81,23 @@ public func buildApplication(
                 title: "Refused: sent from another site",
                 message: "Nothing was done: \(reason). Open \(oauth.issuer) yourself and try again.", status: .forbidden)
         })
+    var memberSignIn: DiscordMemberSignIn?
+    if let members = settings.members {
+        let directory = MemberDirectory(
+            configuration: .init(
+                allowedGuildIDs: members.allowedGuildIDs, adminRule: members.adminRule, ttl: .seconds(members.cacheSeconds)),
+            lookups: BotDiscordLookups(settings: members, client: httpClient.shared), logger: logger)
+        memberSignIn = DiscordMemberSignIn(
+            oauth: DiscordOAuth2(
+                application: members.application, apiBaseURL: members.apiBaseURL, client: httpClient.shared,
+                version: GatewayVersion.current),
+            accounts: MemberAccounts(users: database, directory: directory))
+    }
     AuthorizationController<GatewayRequestContext>(
         configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: passwordThrottle,
-        operatorPassword: passwordCheck
+        operatorPassword: passwordCheck, memberSignIn: memberSignIn,
+        consentOptions: GatewayConsentOptions(users: database, registry: registry)
     ).addRoutes(to: pageForms)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 

@@ -221,6 +221,11 @@ enum BuiltInTemplates {
           .buttons { display: flex; gap: .75rem; margin-top: 1.25rem; }
           button { flex: 1; font-size: 1rem; padding: .7rem; border-radius: 8px; border: 1px solid #c4c8cf; background: #fff; cursor: pointer; }
           button.approve { background: #1f6feb; border-color: #1f6feb; color: #fff; font-weight: 600; }
+          form.member { margin-top: 1.5rem; padding-top: 1rem; border-top: 1px solid #e1e4e8; }
+          button.sign-in { width: 100%; background: #5865f2; border-color: #5865f2; color: #fff; font-weight: 600; }
+          fieldset { border: 1px solid #e1e4e8; border-radius: 8px; margin-top: 1rem; }
+          label.choice { font-weight: 400; margin-top: .4rem; }
+          .who { background: #eef3ff; padding: .5rem .75rem; border-radius: 8px; }
         </style>
         </head>
         <body>
@@ -238,6 +243,28 @@ enum BuiltInTemplates {
             <dt>Access</dt><dd>{{scope}}: the MCP tools this gateway offers</dd>
           </dl>
           {{#has_error}}<p class="error" role="alert">{{error}}</p>{{/has_error}}
+          {{#signed_in}}
+          <p class="who">Signed in as <strong>{{member_name}}</strong></p>
+          <form method="post" action="/oauth/authorize">
+            <input type="hidden" name="transaction_id" value="{{transaction_id}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            {{#has_choices}}
+            <input type="hidden" name="choose" value="1">
+            <fieldset>
+              <legend>What it may use</legend>
+              {{#choices}}
+              <label class="choice"><input type="checkbox" name="choice" value="{{id}}" checked> <span>{{title}}</span> <span class="note">{{detail}}</span></label>
+              {{/choices}}
+              <p class="note">Leave all checked to also include what you are given later.</p>
+            </fieldset>
+            {{/has_choices}}
+            <div class="buttons">
+              <button type="submit" name="decision" value="approve" class="approve">Approve</button>
+              <button type="submit" name="decision" value="deny">Deny</button>
+            </div>
+          </form>
+          {{/signed_in}}
+          {{^signed_in}}
           <form method="post" action="/oauth/authorize">
             <input type="hidden" name="transaction_id" value="{{transaction_id}}">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
@@ -250,6 +277,15 @@ enum BuiltInTemplates {
             </div>
           </form>
           <p class="note">The password is needed to approve. Denying needs none.</p>
+          {{#can_sign_in}}
+          <form method="post" action="/oauth/authorize" class="member">
+            <input type="hidden" name="transaction_id" value="{{transaction_id}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <p>A member of the community? Approve as yourself:</p>
+            <button type="submit" name="decision" value="sign_in" class="sign-in">Sign in with {{sign_in_provider}}</button>
+          </form>
+          {{/can_sign_in}}
+          {{/signed_in}}
         </main>
         </body>
         </html>

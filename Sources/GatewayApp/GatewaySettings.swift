@@ -38,6 +38,8 @@ public struct GatewaySettings: Sendable, Equatable {
     public var requestReadTimeoutSeconds = 30
     /// Test-only: Client ID Metadata Documents over http from loopback hosts.
     public var allowLoopbackMetadataDocumentsForTests = false
+    /// Sign in with Discord for members; nil when only the operator signs in.
+    public var members: MemberSettings?
 
     public init() {}
 
@@ -110,6 +112,7 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = try integer(Name.requestReadTimeout, range: 1...600) { settings.requestReadTimeoutSeconds = value }
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
         if let value = text(Name.logFormat) { settings.logFormat = value.lowercased() }
+        settings.members = try MemberSettings.from(values)
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {
                 throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false")

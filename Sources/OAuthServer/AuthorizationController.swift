@@ -14,13 +14,23 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
     let pages: ConsentPages
     let throttle: ConsentThrottle
     let operatorPassword: OperatorPasswordCheck
+    /// Members' way in (Sign in with Discord); nil when only the operator approves.
+    let memberSignIn: (any MemberSignIn)?
+    /// What a signed-in member may limit a grant to.
+    let consentOptions: (any ConsentOptions)?
+    /// Binds a member sign-in to the browser that started it.
+    let signInCookie: PageCookie
     let now: @Sendable () -> Date
 
     public init(
         configuration: OAuthConfiguration, clients: any ClientStore, transactions: any ConsentTransactionStore,
         grants: any GrantStore, metadataDocuments: ClientMetadataDocumentResolver?, pages: ConsentPages,
-        throttle: ConsentThrottle, operatorPassword: OperatorPasswordCheck, now: @escaping @Sendable () -> Date = Date.init
+        throttle: ConsentThrottle, operatorPassword: OperatorPasswordCheck, memberSignIn: (any MemberSignIn)? = nil,
+        consentOptions: (any ConsentOptions)? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.memberSignIn = memberSignIn
+        self.consentOptions = consentOptions
+        self.signInCookie = PageCookie("mcpgw_signin", secure: configuration.issuer.hasPrefix("https://"))
         self.configuration = configuration
         self.clients = clients
         self.transactions = transactions
@@ -37,10 +47,16 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             router.get(RouterPath(path)) { request, context in await show(request, context: context) }
             router.post(RouterPath(path)) { request, context in await answer(request, context: context) }
         }
+        if let memberSignIn {
+            router.get(RouterPath(memberSignIn.callbackPath)) { request, context in
+                await signInCallback(request, context: context)
+            }
+        }
     }
 
-    /// The fields the consent form posts; anything else in the POST means the form was tampered with.
-    static var formFields: Set<String> { ["transaction_id", "csrf_token", "password", "decision"] }
+    /// The fields the consent forms post; anything else in the POST means the form was tampered with. `choice` (a
+    /// checked box) is the only one that may repeat; `choose` says the boxes were shown.
+    static var formFields: Set<String> { ["transaction_id", "csrf_token", "password", "decision", "choose", "choice"] }
 
     // MARK: GET: validate and show the consent page
 
@@ -104,7 +120,7 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             return pages.error(
                 title: "Try again", message: "The server could not start the approval.", status: .serviceUnavailable)
         }
-        return pages.consent(consentView(transaction: transaction, client: client, csrfToken: csrfToken))
+        return pages.consent(await consentView(transaction: transaction, client: client, csrfToken: csrfToken))
     }
 
     private func lookUpClient(_ clientID: String) async throws(OAuthError) -> OAuthClient {
@@ -127,10 +143,16 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
         return client.redirectURIs.contains { RedirectURIPolicy.matches(requested: requested, registered: $0) } ? requested : nil
     }
 
-    private func consentView(
+    /// The page for `transaction`: the operator password form and the member sign-in button, or, once a member has
+    /// signed in, who they are and what they may limit the grant to.
+    func consentView(
         transaction: ConsentTransaction, client: OAuthClient, csrfToken: String, error: String? = nil
-    ) -> ConsentPages.ConsentView {
+    ) async -> ConsentPages.ConsentView {
         let host = URLComponents(string: transaction.redirectURI)?.host ?? transaction.redirectURI
+        var member: ConsentPages.MemberView?
+        if let subject = transaction.subject {
+            member = .init(options: await consentOptions?.options(for: subject) ?? .init(displayName: subject, choices: []))
+        }
         return ConsentPages.ConsentView(
             clientName: client.name ?? "Unnamed application", clientID: client.id,
             isMetadataDocument: client.kind == .metadataDocument, redirectHost: host,
@@ -138,7 +160,8 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             loopbackOnly: client.redirectURIs.allSatisfy { uri in
                 URLComponents(string: uri)?.host.map(RedirectURIPolicy.isLoopbackHost) ?? false
             },
-            scope: transaction.scope, transactionID: transaction.id, csrfToken: csrfToken, errorMessage: error
+            scope: transaction.scope, transactionID: transaction.id, csrfToken: csrfToken, errorMessage: error,
+            signInProvider: member == nil ? memberSignIn?.providerName : nil, member: member
         )
     }
 
@@ -155,7 +178,9 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             return pages.error(title: "Invalid request", message: "The consent form must be posted as a form.")
         }
         let form = FormBody(String(buffer: body))
-        if let unexpected = form.values.keys.first(where: { !Self.formFields.contains($0) }) ?? form.repeated.first {
+        if let unexpected = form.values.keys.first(where: { !Self.formFields.contains($0) })
+            ?? form.repeated.subtracting(["choice"]).first
+        {
             return pages.error(
                 title: "Invalid request", message: "The form carried an unexpected field (\(unexpected)). No code was issued.")
         }
@@ -183,9 +208,13 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             return redirectError(
                 OAuthError("access_denied", "the operator denied the request"), to: transaction.redirectURI,
                 state: transaction.state)
+        case "approve" where transaction.subject != nil:
+            return await approveAsMember(transaction, csrfToken: csrfToken, form: form, context: context)
         case "approve":
             return await approve(
                 transaction, csrfToken: csrfToken, password: form["password"] ?? "", throttleKey: throttleKey, context: context)
+        case "sign_in" where memberSignIn != nil && transaction.subject == nil:
+            return await startSignIn(transaction, context: context)
         default:
             return pages.error(title: "Invalid request", message: "The form must be answered with Approve or Deny.")
         }
@@ -208,16 +237,22 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
                 return pages.error(title: "Unknown application", message: "The application is no longer registered.")
             }
             return pages.consent(
-                consentView(transaction: transaction, client: client, csrfToken: csrfToken, error: "Wrong password."),
+                await consentView(transaction: transaction, client: client, csrfToken: csrfToken, error: "Wrong password."),
                 status: .unauthorized)
         }
         await throttle.recordSuccess(throttleKey)
+        return await issueCode(for: transaction, subject: Grant.operatorSubject, selection: nil, context: context)
+    }
 
+    /// Stores the grant (whose it is, and what it is limited to) with its code, and sends the code to the client.
+    func issueCode(
+        for transaction: ConsentTransaction, subject: String, selection: [String]?, context: Context
+    ) async -> Response {
         let issuedAt = now()
         let code = TokenCrypto.generateToken()
         let grant = Grant(
             id: TokenCrypto.generateToken(byteCount: 16), clientID: transaction.clientID, scope: transaction.scope,
-            resource: transaction.resource, createdAt: issuedAt)
+            resource: transaction.resource, createdAt: issuedAt, subject: subject, selection: selection)
         let record = AuthorizationCode(
             codeHash: TokenCrypto.hash(code), grantID: grant.id, clientID: transaction.clientID,
             redirectURI: transaction.redirectURI, scope: transaction.scope, codeChallenge: transaction.codeChallenge,
@@ -232,14 +267,14 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
                 title: "Try again", message: "The server could not store the approval.", status: .serviceUnavailable)
         }
         OAuthMetrics.consent(.approved)
-        context.logger.info("consent approved", metadata: ["client_id": "\(transaction.clientID)"])
+        context.logger.info("consent approved", metadata: ["client_id": "\(transaction.clientID)", "subject": "\(subject)"])
         var items = [URLQueryItem(name: "code", value: code)]
         if let state = transaction.state { items.append(URLQueryItem(name: "state", value: state)) }
         items.append(URLQueryItem(name: "iss", value: configuration.issuer))
         return OAuthResponses.seeOther(URLComponents.appending(items, to: transaction.redirectURI))
     }
 
-    private func tooManyAttempts(retryAfter seconds: TimeInterval) -> Response {
+    func tooManyAttempts(retryAfter seconds: TimeInterval) -> Response {
         let wait = Int(seconds.rounded(.up))
         var headers = HTTPFields()
         headers[.retryAfter] = String(wait)
@@ -249,7 +284,7 @@ public struct AuthorizationController<Context: ClientAddressRequestContext>: Sen
             status: .tooManyRequests, headers: headers)
     }
 
-    private func redirectError(_ error: OAuthError, to redirectURI: String, state: String?) -> Response {
+    func redirectError(_ error: OAuthError, to redirectURI: String, state: String?) -> Response {
         var items = [
             URLQueryItem(name: "error", value: error.code),
             URLQueryItem(name: "error_description", value: error.description),

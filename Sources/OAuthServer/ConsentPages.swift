@@ -23,6 +23,14 @@ public struct ConsentPages: Sendable {
         var transactionID: String
         var csrfToken: String
         var errorMessage: String?
+        /// "Discord", when members may sign in and nobody has yet.
+        var signInProvider: String?
+        /// Who signed in, once a member has.
+        var member: MemberView?
+    }
+
+    struct MemberView {
+        var options: ConsentSubjectOptions
     }
 
     func consent(_ view: ConsentView, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
@@ -38,6 +46,14 @@ public struct ConsentPages: Sendable {
             "csrf_token": view.csrfToken,
             "error": view.errorMessage ?? "",
             "has_error": view.errorMessage != nil,
+            "sign_in_provider": view.signInProvider ?? "",
+            "can_sign_in": view.signInProvider != nil,
+            "signed_in": view.member != nil,
+            "member_name": view.member?.options.displayName ?? "",
+            "has_choices": !(view.member?.options.choices.isEmpty ?? true),
+            "choices": (view.member?.options.choices ?? []).map { choice -> [String: Any] in
+                ["id": choice.id, "title": choice.title, "detail": choice.detail]
+            },
         ]
         let body = library.render(context, withTemplate: "consent") ?? "consent page template missing"
         return OAuthResponses.html(body, status: status, extraHeaders: headers)

@@ -4,6 +4,8 @@ import Foundation
 public struct FormBody: Sendable {
     public private(set) var values: [String: String] = [:]
     public private(set) var repeated: Set<String> = []
+    /// Every value of each name, in order: for fields a form may repeat (checkboxes).
+    public private(set) var lists: [String: [String]] = [:]
 
     public init(_ text: String) {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
@@ -12,6 +14,7 @@ public struct FormBody: Sendable {
             let value = parts.count > 1 ? (Self.decode(parts[1]) ?? "") : ""
             if values[name] != nil { repeated.insert(name) }
             values[name] = value
+            lists[name, default: []].append(value)
         }
     }
 

@@ -11,6 +11,8 @@ enum OAuthMetrics {
         case approved, denied
         case wrongPassword = "wrong_password"
         case throttled
+        case signedIn = "signed_in"
+        case signInRefused = "sign_in_refused"
     }
 
     static func consent(_ decision: Consent) {

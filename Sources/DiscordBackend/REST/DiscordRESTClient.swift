@@ -52,10 +52,31 @@ public actor DiscordRESTClient {
         self.limiter = limiter
     }
 
+    /// Who a request is sent as: the bot (every tool call), a member's OAuth2 token (their one `/users/@me` at sign-in),
+    /// or no one (the OAuth2 token endpoint, where the application's credentials are in the form).
+    public enum Credential: Sendable {
+        case bot
+        case bearer(String)
+        case none
+    }
+
+    /// A request body: JSON for the API, a form for the OAuth2 token endpoint.
+    public enum Body: Sendable {
+        case json(JSONValue)
+        case form([(String, String)])
+    }
+
     /// Sends one request; `action` says what it does ("delete the channel") for messages; `reason` goes to
     /// Discord's audit log.
     public func send(
         _ route: DiscordRoute, query: [(String, String)] = [], body: JSONValue? = nil, reason: String? = nil, action: String
+    ) async throws(Failure) -> Response {
+        try await send(route, query: query, body: body.map(Body.json), credential: .bot, reason: reason, action: action)
+    }
+
+    public func send(
+        _ route: DiscordRoute, query: [(String, String)] = [], body: Body?, credential: Credential, reason: String? = nil,
+        action: String
     ) async throws(Failure) -> Response {
         let queue = route.template + " " + route.majorParameter
         await enterQueue(queue)
@@ -68,7 +89,8 @@ public actor DiscordRESTClient {
                 throw Self.failure(for: error, action: action)
             }
             if wait > .zero { try? await Task.sleep(for: wait) }
-            let (status, headers, value) = try await perform(route, query: query, body: body, reason: reason, action: action)
+            let (status, headers, value) = try await perform(
+                route, query: query, body: body, credential: credential, reason: reason, action: action)
             let retryAfter = value?["retry_after"].flatMap(Self.number)
             limiter.record(
                 route, status: status, headers: headers, retryAfter: retryAfter, global: value?["global"]?.boolValue == true,
@@ -103,7 +125,8 @@ public actor DiscordRESTClient {
     }
 
     private func perform(
-        _ route: DiscordRoute, query: [(String, String)], body: JSONValue?, reason: String?, action: String
+        _ route: DiscordRoute, query: [(String, String)], body: Body?, credential: Credential, reason: String?,
+        action: String
     ) async throws(Failure) -> (Int, [String: String], JSONValue?) {
         var url = configuration.baseURL + route.path
         if !query.isEmpty {
@@ -113,14 +136,28 @@ public actor DiscordRESTClient {
         }
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: route.method)
-        request.headers.add(name: "Authorization", value: "Bot \(configuration.botToken)")
+        switch credential {
+        case .bot: request.headers.add(name: "Authorization", value: "Bot \(configuration.botToken)")
+        case .bearer(let token): request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .none: break
+        }
         request.headers.add(name: "User-Agent", value: configuration.userAgent)
         if let reason, !reason.isEmpty {
             request.headers.add(name: "X-Audit-Log-Reason", value: DiscordLimits.auditLogReasonHeader(reason))
         }
-        if let body {
+        switch body {
+        case .json(let value)?:
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
+            request.body = .bytes(ByteBuffer(bytes: value.serializedBytes()))
+        case .form(let fields)?:
+            var components = URLComponents()
+            components.queryItems = fields.map { URLQueryItem(name: $0.0, value: $0.1) }
+            // URLComponents leaves `+` alone in a query; in a form it would read as a space.
+            let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: encoded))
+        case nil:
+            break
         }
         let timeout = configuration.timeout
         do {

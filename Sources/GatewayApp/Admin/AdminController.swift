@@ -25,8 +25,8 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let now: @Sendable () -> Date = Date.init
 
     static var formLimit: Int { 4096 }
-    var sessionCookie: String { secureCookies ? "__Host-mcpgw_admin" : "mcpgw_admin" }
-    var loginCookie: String { secureCookies ? "__Host-mcpgw_login" : "mcpgw_login" }
+    var sessionCookie: PageCookie { PageCookie("mcpgw_admin", secure: secureCookies) }
+    var loginCookie: PageCookie { PageCookie("mcpgw_login", secure: secureCookies) }
 
     func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/admin/login") { request, _ in await showLogin(request) }
@@ -49,7 +49,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func loginPage(error: String?, notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         let token = TokenCrypto.generateToken()
         var headers = HTTPFields()
-        headers[.setCookie] = cookie(loginCookie, token, maxAge: 600)
+        headers[.setCookie] = loginCookie.set(token, maxAge: 600)
         return pages.login(csrfToken: token, error: error, notice: notice, status: status, headers: headers)
     }
 
@@ -60,7 +60,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         guard let form = await readForm(&request) else {
             return loginPage(error: "The form must be posted as a form.", status: .badRequest)
         }
-        guard let posted = form["csrf_token"], let expected = request.cookies[loginCookie]?.value,
+        guard let posted = form["csrf_token"], let expected = request.cookies[loginCookie.name]?.value,
             TokenCrypto.constantTimeEquals(posted, expected)
         else {
             return loginPage(error: "The sign-in form expired. Type the password again.", status: .badRequest)
@@ -79,8 +79,8 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         let (id, _) = await sessions.create(now: now(), passwordFingerprint: fingerprint)
         context.logger.info("operator signed in to /admin")
         var headers = HTTPFields()
-        headers.append(HTTPField(name: .setCookie, value: cookie(sessionCookie, id, maxAge: nil)))
-        headers.append(HTTPField(name: .setCookie, value: cookie(loginCookie, "", maxAge: 0)))
+        headers.append(HTTPField(name: .setCookie, value: sessionCookie.set(id, maxAge: nil)))
+        headers.append(HTTPField(name: .setCookie, value: loginCookie.deleted))
         return AdminPages.seeOther("/admin", headers: headers)
     }
 
@@ -90,7 +90,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
         await sessions.end(id: id)
         var headers = HTTPFields()
-        headers[.setCookie] = cookie(sessionCookie, "", maxAge: 0)
+        headers[.setCookie] = sessionCookie.deleted
         return AdminPages.seeOther("/admin/login?notice=signed_out", headers: headers)
     }
 
@@ -189,7 +189,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     // MARK: helpers
 
     private func currentSession(_ request: Request) async -> (String, AdminSessions.Session)? {
-        guard let id = request.cookies[sessionCookie]?.value, !id.isEmpty,
+        guard let id = request.cookies[sessionCookie.name]?.value, !id.isEmpty,
             let fingerprint = await currentPasswordFingerprint(),
             let session = await sessions.session(id: id, now: now(), passwordFingerprint: fingerprint)
         else { return nil }
@@ -220,13 +220,5 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
             error: "Too many wrong passwords. Try again in \(Int(seconds.rounded(.up))) seconds.", status: .tooManyRequests)
         response.headers[.retryAfter] = String(Int(seconds.rounded(.up)))
         return response
-    }
-
-    /// `__Host-` cookies must be Secure, for the whole site, without a Domain: that is what keeps them ours.
-    private func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
-        var parts = ["\(name)=\(value)", "Path=/", "HttpOnly", "SameSite=Lax"]
-        if secureCookies { parts.append("Secure") }
-        if let maxAge { parts.append("Max-Age=\(maxAge)") }
-        return parts.joined(separator: "; ")
     }
 }
