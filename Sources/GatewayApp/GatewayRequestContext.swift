@@ -28,4 +28,5 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     public var clientID: String? { accessGrant?.clientID }
 
     public var backendSelection: Set<String>? { accessGrant?.backendSelection }
+    public var subject: String? { accessGrant?.subject }
 }

@@ -13,13 +13,19 @@ public struct ClientCall: Sendable {
     public var principal: String?
     /// The backends the caller may reach, by name; nil reaches every backend.
     public var backendSelection: Set<String>?
+    /// Whose call this is (`operator`, or a member): what decides their member backends.
+    public var subject: String?
+    /// The backends this caller may reach, once resolved (`GatewayMethods.answer` resolves it when nil).
+    public var view: BackendView?
     /// Receives the backend's notifications and requests for the client while the request runs.
     public var observer: any BackendRequestObserver
 
     public init(
         era: ProtocolEra, clientCapabilities: JSONValue, sessionKey: String?, clientID: String?, principal: String? = nil,
-        backendSelection: Set<String>? = nil, observer: any BackendRequestObserver = SilentObserver()
+        backendSelection: Set<String>? = nil, subject: String? = nil,
+        observer: any BackendRequestObserver = SilentObserver()
     ) {
+        self.subject = subject
         self.backendSelection = backendSelection
         self.principal = principal
         self.era = era

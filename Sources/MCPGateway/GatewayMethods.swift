@@ -50,7 +50,10 @@ public struct GatewayMethods: Sendable {
         return text
     }
 
-    public func answer(method: String, params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
+    public func answer(method: String, params: JSONValue?, call incoming: ClientCall) async -> Result<JSONValue, JSONRPC.Failure>
+    {
+        var call = incoming
+        if call.view == nil { call.view = await registry.view(for: call.subject) }
         switch (method, call.era) {
         case ("server/discover", .modern):
             return .success(await discoverResult())
@@ -97,14 +100,14 @@ public struct GatewayMethods: Sendable {
     // MARK: lists
 
     private func list(_ kind: CatalogKind, params: JSONValue?, call: ClientCall) async -> Result<JSONValue, JSONRPC.Failure> {
-        let items = await registry.merged(kind, reachable: call.mayReach)
+        let items = await registry.merged(kind, view: call.view, reachable: call.mayReach)
         let key = kind == .resources ? "uri" : kind == .resourceTemplates ? "uriTemplate" : "name"
         do {
             let (page, next) = try ListCursor.page(
                 items, key: { $0[key]?.stringValue ?? "" }, cursor: params?["cursor"], size: pageSize)
             var result: [String: JSONValue] = [kind.resultKey: .array(page)]
             if let next { result["nextCursor"] = .string(next) }
-            if let ttl = await registry.smallestTTL(kind) { result["ttlMs"] = .int(ttl) }
+            if let ttl = await registry.smallestTTL(kind, view: call.view) { result["ttlMs"] = .int(ttl) }
             return .success(.object(result))
         } catch {
             return .failure(error)
@@ -118,12 +121,15 @@ public struct GatewayMethods: Sendable {
             return .failure(.init(code: JSONRPC.invalidParams, message: "tools/call needs params.name"))
         }
         guard let route = await route(.tools, exposedName: name, call: call) else {
-            let why = await registry.unavailability(ofExposedName: name, reachable: call.mayReach).map { " (\($0))" } ?? ""
+            let why =
+                await registry.unavailability(ofExposedName: name, view: call.view, reachable: call.mayReach).map {
+                    " (\($0))"
+                } ?? ""
             return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)\(why)"))
         }
         var request = backendRequest(
             "tools/call", params: params, renaming: "name", to: route.originalName, route: route, call: call)
-        if let definition = await registry.toolDefinition(name) {
+        if let definition = await registry.toolDefinition(name, view: call.view) {
             request.parameterHeaders = ParameterHeaders.values(schema: definition["inputSchema"], arguments: params?["arguments"])
         }
         let started = ContinuousClock.now
@@ -227,13 +233,15 @@ public struct GatewayMethods: Sendable {
     /// The route behind an exposed name, if the caller may reach its backend: to any other caller that backend
     /// does not exist.
     private func route(_ kind: CatalogKind, exposedName: String, call: ClientCall) async -> BackendRegistry.Route? {
-        guard let route = await registry.route(kind, exposedName: exposedName), call.mayReach(route.backend.settings.name)
+        guard let route = await registry.route(kind, exposedName: exposedName, view: call.view),
+            call.mayReach(route.backend.settings.name)
         else { return nil }
         return route
     }
 
     private func routeResource(_ uri: String, call: ClientCall) async -> BackendRegistry.Route? {
-        guard let route = await registry.routeResource(uri), call.mayReach(route.backend.settings.name) else { return nil }
+        guard let route = await registry.routeResource(uri, view: call.view), call.mayReach(route.backend.settings.name)
+        else { return nil }
         return route
     }
 

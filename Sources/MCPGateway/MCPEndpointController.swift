@@ -118,18 +118,19 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
         if method == "subscriptions/listen" {
             return listen(id: id, params: params, request: request, connectionClosed: context.connectionClosed)
         }
+        let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
+        var call = ClientCall(
+            era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID,
+            principal: context.principal, backendSelection: context.backendSelection, subject: context.subject)
+        call.view = await methods.registry.view(for: context.subject)
         if method == "tools/call", let name = params?["name"]?.stringValue,
-            let definition = await methods.registry.toolDefinition(name),
+            let definition = await methods.registry.toolDefinition(name, view: call.view),
             let mismatch = ParameterHeaders.check(
                 schema: definition["inputSchema"], arguments: params?["arguments"], headers: request.headers)
         {
             return MCPResponses.rpcError(
                 .init(code: MCPProtocol.ErrorCode.headerMismatch, message: mismatch, id: id), status: .badRequest)
         }
-        let capabilities = params?["_meta"]?[MCPProtocol.MetaKey.clientCapabilities] ?? [:]
-        let call = ClientCall(
-            era: .modern(version: version), clientCapabilities: capabilities, sessionKey: nil, clientID: context.clientID,
-            principal: context.principal, backendSelection: context.backendSelection)
         let methods = self.methods
         let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
             switch outcome {
@@ -189,7 +190,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             let call = ClientCall(
                 era: .handshake(version: session.protocolVersion), clientCapabilities: session.clientCapabilities,
                 sessionKey: session.id, clientID: context.clientID, principal: context.principal,
-                backendSelection: context.backendSelection)
+                backendSelection: context.backendSelection, subject: context.subject)
             let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
                 switch outcome {
                 case .success(let result): return JSONRPC.result(id: id, result)

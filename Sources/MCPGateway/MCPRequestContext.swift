@@ -9,6 +9,8 @@ public protocol MCPRequestContext: RequestContext {
     var clientID: String? { get }
     /// The backends the caller may reach, by name; nil reaches every backend.
     var backendSelection: Set<String>? { get }
+    /// Whose grant the caller holds (`operator`, or a member); nil when unauthenticated.
+    var subject: String? { get }
     /// Completes when the client's connection closes, so that a long-lived event stream (GET, subscriptions/listen)
     /// ends as soon as its reader has gone rather than at its next keep-alive write.
     var connectionClosed: EventLoopFuture<Void>? { get }
@@ -17,4 +19,5 @@ public protocol MCPRequestContext: RequestContext {
 extension MCPRequestContext {
     public var connectionClosed: EventLoopFuture<Void>? { nil }
     public var backendSelection: Set<String>? { nil }
+    public var subject: String? { nil }
 }

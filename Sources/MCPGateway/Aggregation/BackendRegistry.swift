@@ -18,16 +18,43 @@ public actor BackendRegistry {
     /// Backends taken out of service that still finish their calls in flight before they are shut down.
     private var retiring: [ObjectIdentifier: ManagedBackend] = [:]
     let listTimeout: Duration
-    private var toolRoutes: [String: Route] = [:]
-    private var promptRoutes: [String: Route] = [:]
-    /// Tool definitions by exposed name, for the `x-mcp-header` arguments of modern calls.
-    private var toolDefinitions: [String: JSONValue] = [:]
+    /// The routes of each view that was listed: the global backends' (key []) and each set of member backends'.
+    private var tables: [[ObjectIdentifier]: RouteTable] = [:]
+    private let maximumTables = 1024
     private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
+    /// Resolves the member backends a caller may reach; nil when there are none (single-operator installs).
+    private nonisolated let memberResolver = Mutex<(any MemberBackendResolver)?>(nil)
+
+    /// Exposed names back to backends, and tool definitions by exposed name (for `x-mcp-header` arguments).
+    struct RouteTable {
+        var tools: [String: Route] = [:]
+        var prompts: [String: Route] = [:]
+        var toolDefinitions: [String: JSONValue] = [:]
+
+        func routes(_ kind: CatalogKind) -> [String: Route] { kind == .tools ? tools : prompts }
+    }
 
     /// `backends` must have unique names; they are kept in name order, which fixes the merge order.
     public init(backends: [ManagedBackend], listTimeout: Duration) {
         self.current = Mutex(backends.sorted { $0.settings.name < $1.settings.name })
         self.listTimeout = listTimeout
+    }
+
+    /// From now on, callers also reach the member backends `resolver` gives them.
+    public nonisolated func resolveMemberBackends(with resolver: any MemberBackendResolver) {
+        memberResolver.withLock { $0 = resolver }
+    }
+
+    /// What `subject` may reach now: every global backend, then their member backends.
+    public func view(for subject: String?) async -> BackendView {
+        let globals = backends
+        guard let subject, let resolver = memberResolver.withLock({ $0 }) else { return BackendView(globals: globals) }
+        return BackendView(globals: globals, members: await resolver.backends(for: subject))
+    }
+
+    /// Starts watching a member backend's lists (the pool calls it once for each backend it makes).
+    public func adopt(_ backend: ManagedBackend) async {
+        await watch(backend)
     }
 
     /// Scheme prefixes for resource URIs, unique even when two backends share a prefix.
@@ -76,10 +103,7 @@ public actor BackendRegistry {
             return (retired, nil)
         }
         precondition(collision == nil, "backend \(collision ?? "") added twice")
-        let gone = Set(retired.map(ObjectIdentifier.init))
-        toolRoutes = toolRoutes.filter { !gone.contains(ObjectIdentifier($0.value.backend)) }
-        promptRoutes = promptRoutes.filter { !gone.contains(ObjectIdentifier($0.value.backend)) }
-        toolDefinitions = toolDefinitions.filter { toolRoutes[$0.key] != nil }
+        if !retired.isEmpty || !added.isEmpty { tables = [:] }
         for backend in added {
             await watch(backend)
             // Connecting announces its lists again when it comes up; the listing meanwhile waits for it as usual.
@@ -108,7 +132,7 @@ public actor BackendRegistry {
     /// good list where it did not; in backend-name order. The timeout counts from when the backend's fetch started:
     /// a fetch that an earlier listing already waited out is not waited for again, so a hanging backend delays one
     /// listing (and those at the same moment), not every listing until its connection attempt gives up.
-    func gather(_ kind: CatalogKind) async -> [(ManagedBackend, [JSONValue])] {
+    func gather(_ kind: CatalogKind, from backends: [ManagedBackend]) async -> [(ManagedBackend, [JSONValue])] {
         let timeout = listTimeout
         let lists = await withTaskGroup(of: (Int, [JSONValue]?).self) { group in
             for (index, backend) in backends.enumerated() {
@@ -127,11 +151,14 @@ public actor BackendRegistry {
         return zip(backends, lists).compactMap { backend, items in items.map { (backend, $0) } }
     }
 
-    /// The merged list of `kind`, exposed names applied, sorted by exposed name (or URI); only the items of the
-    /// backends `reachable` admits (by name), though names are assigned over all of them so they never depend on
-    /// who asks.
-    public func merged(_ kind: CatalogKind, reachable: @Sendable (String) -> Bool = { _ in true }) async -> [JSONValue] {
-        let gathered = await gather(kind)
+    /// The merged list of `kind` in `view`, exposed names applied, sorted by exposed name (or URI); only the items of
+    /// the backends `reachable` admits (by name), though names are assigned over the whole view, the global backends
+    /// first, so a global tool's name never depends on who asks and a member's backend never takes it.
+    public func merged(
+        _ kind: CatalogKind, view: BackendView? = nil, reachable: @Sendable (String) -> Bool = { _ in true }
+    ) async -> [JSONValue] {
+        let view = view ?? BackendView(globals: backends)
+        let gathered = await gather(kind, from: view.all)
         switch kind {
         case .tools, .prompts:
             var origins: [ExposedNames.Origin] = []
@@ -158,12 +185,15 @@ public actor BackendRegistry {
                     if reachable(backend.settings.name) { exposed.append(.object(fields)) }
                 }
             }
+            if tables[view.key] == nil, tables.count >= maximumTables { tables = tables.filter { $0.key.isEmpty } }
+            var table = tables[view.key] ?? RouteTable()
             if kind == .tools {
-                toolRoutes = routes
-                toolDefinitions = definitions
+                table.tools = routes
+                table.toolDefinitions = definitions
             } else {
-                promptRoutes = routes
+                table.prompts = routes
             }
+            tables[view.key] = table
             return exposed.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
         case .resources, .resourceTemplates:
             let key = kind == .resources ? "uri" : "uriTemplate"
@@ -179,10 +209,10 @@ public actor BackendRegistry {
         }
     }
 
-    /// The smallest `ttlMs` any backend gave for `kind`, if any did.
-    func smallestTTL(_ kind: CatalogKind) async -> Int64? {
+    /// The smallest `ttlMs` any backend of the view gave for `kind`, if any did.
+    func smallestTTL(_ kind: CatalogKind, view: BackendView? = nil) async -> Int64? {
         var smallest: Int64?
-        for backend in backends {
+        for backend in view?.all ?? backends {
             if let ttl = await backend.catalog.ttlMilliseconds[kind] { smallest = min(smallest ?? ttl, ttl) }
         }
         return smallest
@@ -190,22 +220,25 @@ public actor BackendRegistry {
 
     // MARK: routes
 
-    /// The backend and original name behind an exposed tool or prompt name, refreshing the lists once if unknown.
-    public func route(_ kind: CatalogKind, exposedName: String) async -> Route? {
-        let routes = kind == .tools ? toolRoutes : promptRoutes
-        if let route = routes[exposedName] { return route }
-        _ = await merged(kind)
-        return (kind == .tools ? toolRoutes : promptRoutes)[exposedName]
+    /// The backend and original name behind an exposed tool or prompt name in `view`, refreshing the lists once if
+    /// unknown.
+    public func route(_ kind: CatalogKind, exposedName: String, view: BackendView? = nil) async -> Route? {
+        let view = view ?? BackendView(globals: backends)
+        if let route = tables[view.key]?.routes(kind)[exposedName] { return route }
+        _ = await merged(kind, view: view)
+        return tables[view.key]?.routes(kind)[exposedName]
     }
 
-    func toolDefinition(_ exposedName: String) -> JSONValue? {
-        toolDefinitions[exposedName]
+    func toolDefinition(_ exposedName: String, view: BackendView? = nil) -> JSONValue? {
+        tables[(view ?? BackendView(globals: [])).key]?.toolDefinitions[exposedName]
     }
 
     /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.
     /// Nil when no such backend exists or it answers (then the name is simply unknown).
-    func unavailability(ofExposedName name: String, reachable: @Sendable (String) -> Bool = { _ in true }) async -> String? {
-        for backend in backends where reachable(backend.settings.name) {
+    func unavailability(
+        ofExposedName name: String, view: BackendView? = nil, reachable: @Sendable (String) -> Bool = { _ in true }
+    ) async -> String? {
+        for backend in view?.all ?? backends where reachable(backend.settings.name) {
             let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
             let state = await backend.state
             guard name.hasPrefix(prefix), state == .down || state == .starting else { continue }
@@ -217,7 +250,8 @@ public actor BackendRegistry {
 
     /// The backend and original URI behind an exposed resource URI: by its scheme prefix, else (a URI a tool
     /// handed out as it was) by the one backend whose last list holds it.
-    public func routeResource(_ uri: String) async -> Route? {
+    public func routeResource(_ uri: String, view: BackendView? = nil) async -> Route? {
+        let backends = view?.all ?? self.backends
         if let plus = uri.firstIndex(of: "+") {
             let prefix = String(uri[..<plus])
             if let backend = backends.first(where: { $0.uriPrefix == prefix }) {
