@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "Accounts",
+                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "Accounts", "OperatorPages",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             swiftSettings: swiftSettings
@@ -71,6 +72,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OperatorPages",
+            dependencies: [
+                "Accounts", "OAuthServer", "MCPGateway", "MCPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -185,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "OAuthServer", "MCPCore", "MCPGateway", "Storage",
+                "GatewayApp", "OAuthServer", "MCPCore", "MCPGateway", "Storage", "OperatorPages",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

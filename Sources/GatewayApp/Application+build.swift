@@ -9,6 +9,7 @@ import MCPGateway
 import Mustache
 import NIOCore
 import OAuthServer
+import OperatorPages
 import Prometheus
 import Storage
 
@@ -32,7 +33,7 @@ public func buildApplication(
     } catch {
         throw SettingsError(GatewaySettings.Name.databasePath, "\(error)")
     }
-    let (pages, adminPages) = try await loadPages(directory: settings.templatesDirectory)
+    let (pages, adminPages, library) = try await loadPages(directory: settings.templatesDirectory)
     let operatorPassword = OperatorPassword(settings: settings, database: database)
     let passwordCheck = try await operatorPassword.prepare(announce: announce, logger: logger)
 
@@ -58,9 +59,9 @@ public func buildApplication(
     let reloader = BackendReloader(
         settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
         httpClient: httpClient, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
+    let auditor = AuditRecorder(sink: database, logger: logger)
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
-    let auditor = AuditRecorder(sink: database, logger: logger)
     let health = HealthController<GatewayRequestContext>(
         grants: grants, registry: registry, reloader: reloader, startedAt: Date())
 
@@ -81,25 +82,32 @@ public func buildApplication(
                 title: "Refused: sent from another site",
                 message: "Nothing was done: \(reason). Open \(oauth.issuer) yourself and try again.", status: .forbidden)
         })
-    var memberSignIn: DiscordMemberSignIn?
-    if let members = settings.members {
-        let directory = MemberDirectory(
-            configuration: .init(
-                allowedGuildIDs: members.allowedGuildIDs, adminRule: members.adminRule, ttl: .seconds(members.cacheSeconds)),
-            lookups: BotDiscordLookups(settings: members, client: httpClient.shared), logger: logger)
-        memberSignIn = DiscordMemberSignIn(
-            oauth: DiscordOAuth2(
-                application: members.application, apiBaseURL: members.apiBaseURL, client: httpClient.shared,
-                version: GatewayVersion.current),
-            accounts: MemberAccounts(users: database, directory: directory))
+    let members: MemberPlatform
+    do {
+        members = try await MemberPlatform.make(
+            settings: settings, database: database, registry: registry, httpClient: httpClient, auditor: auditor,
+            logger: logger)
+    } catch {
+        await httpClient.shutdown()
+        throw error
     }
     AuthorizationController<GatewayRequestContext>(
         configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: passwordThrottle,
-        operatorPassword: passwordCheck, memberSignIn: memberSignIn,
+        operatorPassword: passwordCheck, memberSignIn: members.signIn,
         consentOptions: GatewayConsentOptions(users: database, registry: registry)
     ).addRoutes(to: pageForms)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
+
+    BackendsAPIController<GatewayRequestContext>(
+        service: members.service, viewers: members.viewers, users: database, sessions: members.sessions,
+        sessionCookie: PageCookie("mcpgw_me", secure: oauth.issuer.hasPrefix("https://")), bearer: bearer,
+        tokenScope: GatewayScopes.backends
+    ).addRoutes(to: pageForms)
+    MemberPagesController<GatewayRequestContext>(
+        library: library, signIn: members.signIn, service: members.service, viewers: members.viewers, users: database,
+        sessions: members.sessions, issuer: oauth.issuer
+    ).addRoutes(to: pageForms)
 
     // `/status` opens to the operator's personal tokens (scope `status`) and to any client's access token.
     health.addProtectedRoutes(
@@ -141,12 +149,13 @@ public func buildApplication(
         BackendSupervisor(
             registry: registry, httpClient: httpClient, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
         AuditWriter(recorder: auditor),
+        MemberBackendJanitor(pool: members.pool, interval: .seconds(min(60, settings.memberBackendIdleSeconds / 2))),
         BackendWatcher(reloader: reloader, interval: .seconds(2)))
     return app
 }
 
 /// The built-in pages, or those of `directory` when the operator replaces them (every page must be there).
-func loadPages(directory: String?) async throws(SettingsError) -> (ConsentPages, AdminPages) {
+func loadPages(directory: String?) async throws(SettingsError) -> (ConsentPages, AdminPages, MustacheLibrary) {
     let library: MustacheLibrary
     if let directory {
         do {
@@ -154,11 +163,14 @@ func loadPages(directory: String?) async throws(SettingsError) -> (ConsentPages,
         } catch {
             throw SettingsError(GatewaySettings.Name.templatesDirectory, "cannot load the templates in \(directory): \(error)")
         }
-        for name in ConsentPages.requiredTemplates + AdminPages.requiredTemplates where library.getTemplate(named: name) == nil {
+        let required =
+            ConsentPages.requiredTemplates + AdminPages.requiredTemplates
+            + MemberPagesController<GatewayRequestContext>.requiredTemplates
+        for name in required where library.getTemplate(named: name) == nil {
             throw SettingsError(
                 GatewaySettings.Name.templatesDirectory,
                 "\(directory)/\(name).mustache is missing; a replacement folder needs every page "
-                    + "(\((ConsentPages.requiredTemplates + AdminPages.requiredTemplates).joined(separator: ", "))), "
+                    + "(\(required.joined(separator: ", "))), "
                     + "or unset \(GatewaySettings.Name.templatesDirectory) to use the built-in ones")
         }
     } else {
@@ -172,5 +184,5 @@ func loadPages(directory: String?) async throws(SettingsError) -> (ConsentPages,
         }
         library = builtIn
     }
-    return (ConsentPages(library: library), AdminPages(library: library))
+    return (ConsentPages(library: library), AdminPages(library: library), library)
 }

@@ -313,5 +313,111 @@ enum BuiltInTemplates {
         </body>
         </html>
         """#,
+        "me": #"""
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>My backends — mcp-gateway</title>
+        <style>
+          body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7; color: #1d2129; margin: 0; padding: 1rem; }
+          main { max-width: 46rem; margin: 1.5rem auto; }
+          section { background: #fff; border-radius: 12px; padding: 1.25rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); margin-bottom: 1rem; }
+          h1 { font-size: 1.3rem; } h2 { font-size: 1.1rem; margin-top: 0; }
+          .note { color: #5c6370; font-size: .9rem; }
+          .error { background: #fdecec; border: 1px solid #e06c6c; padding: .5rem .75rem; border-radius: 8px; }
+          .notice { background: #eaf7ee; border: 1px solid #5cb176; padding: .5rem .75rem; border-radius: 8px; }
+          .backend { border-top: 1px solid #e1e4e8; padding: .75rem 0; }
+          .backend:first-of-type { border-top: 0; }
+          .name { font-weight: 700; } .tag { font-size: .8rem; background: #eef3ff; border-radius: 6px; padding: .1rem .4rem; margin-left: .3rem; }
+          label { display: block; margin-top: .6rem; font-weight: 600; }
+          input[type=text], input[type=url], input[type=password], select { width: 100%; box-sizing: border-box; font-size: 1rem; padding: .5rem; margin-top: .25rem; border: 1px solid #c4c8cf; border-radius: 8px; }
+          .row { display: flex; gap: .5rem; } .row > * { flex: 1; }
+          button { font-size: 1rem; padding: .55rem .9rem; border-radius: 8px; border: 1px solid #c4c8cf; background: #fff; cursor: pointer; margin-top: .75rem; }
+          button.primary { background: #1f6feb; border-color: #1f6feb; color: #fff; font-weight: 600; }
+          button.sign-in { background: #5865f2; border-color: #5865f2; color: #fff; font-weight: 600; width: 100%; }
+          form.inline { display: inline; }
+          header { display: flex; justify-content: space-between; align-items: center; }
+        </style>
+        </head>
+        <body>
+        <main>
+        {{^signed_in}}
+          <section>
+            <h1>My backends</h1>
+            {{#has_error}}<p class="error" role="alert">{{error}}</p>{{/has_error}}
+            <p>Sign in to add your own MCP backends and to see the ones your Discord server shares with you.</p>
+            <form method="post" action="/me/sign-in">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <button type="submit" class="sign-in">Sign in with Discord</button>
+            </form>
+          </section>
+        {{/signed_in}}
+        {{#signed_in}}
+          <header>
+            <h1>My backends</h1>
+            <form method="post" action="/me/sign-out" class="inline">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <button type="submit">Sign out {{user_name}}</button>
+            </form>
+          </header>
+          {{#has_error}}<p class="error" role="alert">{{error}}</p>{{/has_error}}
+          {{#has_notice}}<p class="notice" role="status">{{notice}}</p>{{/has_notice}}
+          <section>
+            <h2>What I can use</h2>
+            {{^backends}}<p class="note">No backends yet besides the gateway's own. Add one below.</p>{{/backends}}
+            {{#backends}}
+            <div class="backend">
+              <div><span class="name">{{name}}</span><span class="tag">{{scope_label}}</span> <span class="note">{{location}}</span></div>
+              <div class="note">Owner: {{owner_name}}{{#headers}} · header {{.}}: set{{/headers}}</div>
+              {{#member_headers}}
+              <form method="post" action="/me/credentials">
+                <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+                <input type="hidden" name="backend_id" value="{{backend_id}}">
+                <input type="hidden" name="header" value="{{header}}">
+                <label>My {{header}} <span class="note">({{state}})</span>
+                  <input type="password" name="value" autocomplete="off" required></label>
+                <button type="submit">Save my {{header}}</button>
+              </form>
+              {{/member_headers}}
+              {{#can_manage}}
+              <form method="post" action="/me/backends/remove" class="inline">
+                <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+                <input type="hidden" name="backend_id" value="{{id}}">
+                <button type="submit">Remove {{name}}</button>
+              </form>
+              {{/can_manage}}
+            </div>
+            {{/backends}}
+          </section>
+          <section>
+            <h2>Add a backend</h2>
+            <form method="post" action="/me/backends">
+              <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+              <label for="name">Name <span class="note">(its tools are named name_tool)</span></label>
+              <input type="text" id="name" name="name" required pattern="[a-z0-9][a-z0-9_-]{0,31}" placeholder="github">
+              <label for="url">MCP server URL</label>
+              <input type="url" id="url" name="url" required placeholder="https://mcp.example.com/mcp">
+              <label for="transport">Transport</label>
+              <select id="transport" name="transport"><option value="streamable_http">Streamable HTTP</option><option value="sse">HTTP + SSE (2024-11-05)</option></select>
+              <label for="scope">Who may use it</label>
+              <select id="scope" name="scope">
+                <option value="user">Only me</option>
+                {{#admin_guilds}}<option value="guild:{{.}}">Everyone in server {{.}}</option>{{/admin_guilds}}
+              </select>
+              <div class="row">
+                <div><label for="header_name">Header <span class="note">(optional)</span></label><input type="text" id="header_name" name="header_name" placeholder="Authorization"></div>
+                <div><label for="header_value">Value</label><input type="password" id="header_value" name="header_value" autocomplete="off" placeholder="Bearer …"></div>
+              </div>
+              <p class="note">Secrets are sealed at rest and never shown again.</p>
+              <button type="submit" class="primary">Add backend</button>
+            </form>
+          </section>
+        {{/signed_in}}
+        </main>
+        </body>
+        </html>
+        """#,
     ]
 }

@@ -4,8 +4,10 @@ public enum GatewayScopes {
     public static let mcp = "mcp"
     /// Read-only operator views: `/status` and `/metrics`.
     public static let status = "status"
+    /// `/api/backends`: the operator's scripts managing backends.
+    public static let backends = "backends"
     /// What an OAuth client may be granted, the default first.
     public static let oauth = [mcp]
     /// What `mcp-gateway tokens create` may put on a personal token.
-    public static let personalToken: Set<String> = [status, mcp]
+    public static let personalToken: Set<String> = [status, mcp, backends]
 }

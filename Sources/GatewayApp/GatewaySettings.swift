@@ -40,6 +40,15 @@ public struct GatewaySettings: Sendable, Equatable {
     public var allowLoopbackMetadataDocumentsForTests = false
     /// Sign in with Discord for members; nil when only the operator signs in.
     public var members: MemberSettings?
+    /// The key backends' secrets are sealed under (32 bytes, base64); nil: the one in the data directory's `master-key`
+    /// file, made on first start.
+    public var masterKey: String?
+    /// Hosts member backends may reach although they resolve to private addresses (a LAN server, a test's loopback).
+    public var memberPrivateHosts: [String] = []
+    /// Member backends one user may own.
+    public var memberBackendLimit = 20
+    /// How long a member backend nobody uses stays connected.
+    public var memberBackendIdleSeconds = 600
 
     public init() {}
 
@@ -68,6 +77,10 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let healthInterval = "BACKEND_HEALTH_INTERVAL"
         public static let shutdownTimeout = "GATEWAY_SHUTDOWN_TIMEOUT"
         public static let requestReadTimeout = "GATEWAY_REQUEST_READ_TIMEOUT"
+        public static let masterKey = "GATEWAY_MASTER_KEY"
+        public static let memberPrivateHosts = "GATEWAY_MEMBER_PRIVATE_HOSTS"
+        public static let memberBackendLimit = "GATEWAY_MEMBER_BACKEND_LIMIT"
+        public static let memberBackendIdle = "GATEWAY_MEMBER_BACKEND_IDLE"
     }
 
     /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
@@ -113,6 +126,10 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = text(Name.logLevel) { settings.logLevel = value.lowercased() }
         if let value = text(Name.logFormat) { settings.logFormat = value.lowercased() }
         settings.members = try MemberSettings.from(values)
+        settings.masterKey = text(Name.masterKey)
+        if let value = list(Name.memberPrivateHosts) { settings.memberPrivateHosts = value.map { $0.lowercased() } }
+        if let value = try integer(Name.memberBackendLimit, range: 0...1000) { settings.memberBackendLimit = value }
+        if let value = try integer(Name.memberBackendIdle, range: 10...86_400) { settings.memberBackendIdleSeconds = value }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {
                 throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false")
@@ -138,6 +155,11 @@ public struct GatewaySettings: Sendable, Equatable {
     /// Where a generated first password is kept for the operator until they change it or configure one.
     public var initialPasswordFile: String {
         dataDirectory + "/initial-operator-password"
+    }
+
+    /// Where a generated master key is kept when `GATEWAY_MASTER_KEY` is not set.
+    public var masterKeyFile: String {
+        dataDirectory + "/master-key"
     }
 
     /// Whether the password comes from the settings (`OAUTH_PASSWORD` or `OAUTH_PASSWORD_HASH`), not the database.

@@ -29,7 +29,7 @@ public struct OperatorPassword: Sendable {
             try await database.setOperatorPasswordHash(try PasswordHasher.hash(generated))
             var written: String?
             do {
-                try InitialPasswordFile.write(generated, to: settings.initialPasswordFile)
+                try PrivateFile.write(generated, to: settings.initialPasswordFile)
                 written = URL(fileURLWithPath: settings.initialPasswordFile).standardizedFileURL.path
             } catch {
                 logger.warning(
@@ -46,7 +46,7 @@ public struct OperatorPassword: Sendable {
     }
 
     private func removingInitialFile(_ check: OperatorPasswordCheck, logger: Logger) -> OperatorPasswordCheck {
-        if InitialPasswordFile.remove(settings.initialPasswordFile) {
+        if PrivateFile.remove(settings.initialPasswordFile) {
             logger.notice(
                 "removed the initial password file: the password now comes from the settings",
                 metadata: ["file": "\(settings.initialPasswordFile)"])
@@ -74,7 +74,7 @@ public struct OperatorPassword: Sendable {
         }
         let newHash = try PasswordHasher.hash(new)
         let revoked = try await database.changeOperatorPasswordHash(newHash, revokingGrantsAt: revokeGrants ? now : nil)
-        _ = InitialPasswordFile.remove(settings.initialPasswordFile)
+        _ = PrivateFile.remove(settings.initialPasswordFile)
         return ChangeOutcome(revokedGrants: revoked)
     }
 
@@ -105,16 +105,18 @@ public enum PasswordChangeError: Error, Equatable, CustomStringConvertible {
 
 /// `<data dir>/initial-operator-password`: the generated first password, readable by its owner only, kept until the
 /// operator changes the password or configures one, so that a missed log line does not lock them out.
-enum InitialPasswordFile {
-    static func write(_ password: String, to path: String) throws {
+/// A file only the gateway's user may read: the generated first password, the generated master key.
+enum PrivateFile {
+    /// Writes `text` and a newline; with `exclusive`, refuses to replace a file that is there.
+    static func write(_ text: String, to path: String, exclusive: Bool = false) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // Created 0600 from the start: the password is never readable by others, not even for a moment.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
+        // Created 0600 from the start: never readable by others, not even for a moment.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC), 0o600)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         fchmod(descriptor, 0o600)
-        try handle.write(contentsOf: Data((password + "\n").utf8))
+        try handle.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// Removes the file; true when there was one.

@@ -62,3 +62,20 @@ struct AuditWriter: Service {
         }
     }
 }
+
+/// Disconnects member backends nobody used for their idle time, and stops them all at shutdown (before the backends'
+/// HTTP client, which the supervisor, listed earlier, shuts down after this service has finished).
+struct MemberBackendJanitor: Service {
+    let pool: MemberBackendPool
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await pool.closeIdle()
+            }
+        }
+        await pool.shutdown()
+    }
+}

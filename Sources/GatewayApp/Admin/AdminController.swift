@@ -5,6 +5,7 @@ import MCPCore
 import MCPGateway
 import NIOCore
 import OAuthServer
+import OperatorPages
 import Storage
 
 /// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
@@ -19,7 +20,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let password: OperatorPasswordCheck
     let operatorPassword: OperatorPassword
     let secureCookies: Bool
-    let sessions = AdminSessions()
+    let sessions = PageSessions()
     /// Shared with the consent page: one budget of wrong passwords per client address, wherever they are typed.
     let throttle: ConsentThrottle
     let now: @Sendable () -> Date = Date.init
@@ -183,12 +184,12 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
 
     private func currentPasswordFingerprint() async -> String? {
         guard let hash = try? await password.currentHash() else { return nil }
-        return AdminSessions.fingerprint(ofPasswordHash: hash)
+        return PageSessions.fingerprint(ofPasswordHash: hash)
     }
 
     // MARK: helpers
 
-    private func currentSession(_ request: Request) async -> (String, AdminSessions.Session)? {
+    private func currentSession(_ request: Request) async -> (String, PageSessions.Session)? {
         guard let id = request.cookies[sessionCookie.name]?.value, !id.isEmpty,
             let fingerprint = await currentPasswordFingerprint(),
             let session = await sessions.session(id: id, now: now(), passwordFingerprint: fingerprint)
@@ -204,7 +205,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         return form.repeated.isEmpty ? form : nil
     }
 
-    static func carriesToken(_ form: FormBody, of session: AdminSessions.Session) -> Bool {
+    static func carriesToken(_ form: FormBody, of session: PageSessions.Session) -> Bool {
         guard let token = form["csrf_token"] else { return false }
         return TokenCrypto.constantTimeEquals(token, session.csrfToken)
     }

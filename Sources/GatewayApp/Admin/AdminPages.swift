@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import OperatorPages
 
 /// Renders the operator pages from `templates/admin_login.mustache` and `templates/admin.mustache`.
 struct AdminPages: Sendable {
@@ -24,23 +25,11 @@ struct AdminPages: Sendable {
         html(library.render(context, withTemplate: "admin") ?? "admin template missing", status: .ok, headers: [:])
     }
 
-    /// The operator pages post only to themselves, embed nothing and are never cached or framed.
     func html(_ body: String, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
-        var fields = headers
-        fields[.contentType] = "text/html; charset=utf-8"
-        fields[.cacheControl] = "no-store"
-        fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        fields[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        fields[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+        PageResponses.html(body, status: status, headers: headers)
     }
 
     static func seeOther(_ location: String, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.location] = location
-        fields[.cacheControl] = "no-store"
-        return Response(status: .seeOther, headers: fields)
+        PageResponses.seeOther(location, headers: headers)
     }
 }

@@ -299,7 +299,7 @@ public actor ManagedBackend {
         }
     }
 
-    func shutdown() async {
+    public func shutdown() async {
         isShutDown = true
         await backend.shutdown()
     }

@@ -1,13 +1,12 @@
 import Foundation
+import OperatorPages
 import Testing
 
-@testable import GatewayApp
-
-@Suite struct AdminSessionsTests {
+@Suite struct PageSessionsTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func aSessionLivesWhileUsedAndEndsAfterItsIdleTime() async {
-        let sessions = AdminSessions(idleTimeout: 60, absoluteTimeout: 3600)
+        let sessions = PageSessions(idleTimeout: 60, absoluteTimeout: 3600)
         let (id, created) = await sessions.create(now: start, passwordFingerprint: "p1")
         #expect(
             await sessions.session(id: id, now: start.addingTimeInterval(50), passwordFingerprint: "p1")?.csrfToken
@@ -20,7 +19,7 @@ import Testing
     }
 
     @Test func aSessionEndsAtItsAbsoluteLimitEvenWhenUsed() async {
-        let sessions = AdminSessions(idleTimeout: 60, absoluteTimeout: 150)
+        let sessions = PageSessions(idleTimeout: 60, absoluteTimeout: 150)
         let (id, _) = await sessions.create(now: start, passwordFingerprint: "p1")
         for second in stride(from: 50, through: 100, by: 50) {
             #expect(
@@ -31,7 +30,7 @@ import Testing
     }
 
     @Test func endedAndUnknownSessionsAreRefused() async {
-        let sessions = AdminSessions()
+        let sessions = PageSessions()
         let (id, _) = await sessions.create(now: start, passwordFingerprint: "p1")
         let (other, _) = await sessions.create(now: start, passwordFingerprint: "p1")
         await sessions.end(id: id)
@@ -41,7 +40,7 @@ import Testing
     }
 
     @Test func aPasswordChangeEndsSessionsOpenedWithTheOldOne() async {
-        let sessions = AdminSessions()
+        let sessions = PageSessions()
         let (changer, _) = await sessions.create(now: start, passwordFingerprint: "old")
         let (other, _) = await sessions.create(now: start, passwordFingerprint: "old")
         await sessions.rebind(id: changer, passwordFingerprint: "new")

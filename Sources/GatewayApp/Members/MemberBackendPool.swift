@@ -1,0 +1,189 @@
+import Accounts
+import Foundation
+import Logging
+import MCPBackends
+import MCPCore
+import MCPGateway
+
+/// The member backends in use: for each caller, the definitions their scope admits, each made into a running backend
+/// at first use and shut down after `idle` without use. A backend with member headers runs once per member, with that
+/// member's own values; one without runs once, with its owner's secrets. A definition costs nothing but its row while
+/// nobody uses it.
+actor MemberBackendPool: MemberBackendResolver {
+    struct Entry {
+        let managed: ManagedBackend
+        let definitionUpdatedAt: Date
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    let service: MemberBackendService
+    let store: any MemberBackendStore
+    let accounts: MemberAccounts?
+    let registry: BackendRegistry
+    let httpClient: BackendHTTPClient
+    let addressPolicy: MemberAddressPolicy
+    let issuer: String
+    let idle: Duration
+    let logger: Logger
+    private var definitions: [MemberBackend] = []
+    private var referencedChannels: Set<String> = []
+    private var running: [String: Entry] = [:]
+    /// Definitions whose secrets would not open (a tampered row): unusable, shown in `/status`, never fatal.
+    private(set) var unusable: [String: String] = [:]
+
+    init(
+        service: MemberBackendService, store: any MemberBackendStore, accounts: MemberAccounts?, registry: BackendRegistry,
+        httpClient: BackendHTTPClient, addressPolicy: MemberAddressPolicy, issuer: String, idle: Duration, logger: Logger
+    ) {
+        self.service = service
+        self.store = store
+        self.accounts = accounts
+        self.registry = registry
+        self.httpClient = httpClient
+        self.addressPolicy = addressPolicy
+        self.issuer = issuer
+        self.idle = idle
+        self.logger = logger
+    }
+
+    /// Reads the definitions again (at start, and after every change); running backends of changed or removed
+    /// definitions are shut down, to be made anew at next use.
+    func reload() async {
+        do {
+            definitions = try await store.allBackends()
+        } catch {
+            logger.error("could not read the member backends", metadata: ["error": "\(error)"])
+            return
+        }
+        referencedChannels = Set(definitions.compactMap(\.referencedChannel))
+        let current = Dictionary(uniqueKeysWithValues: definitions.map { ($0.id, $0.updatedAt) })
+        for (key, entry) in running where current[entry.managed.settings.name] != entry.definitionUpdatedAt {
+            running[key] = nil
+            Task { await entry.managed.shutdown() }
+        }
+        unusable = unusable.filter { current[$0.key] != nil }
+    }
+
+    func backends(for subject: String) async -> [ManagedBackend] {
+        guard !definitions.isEmpty else { return [] }
+        let viewer: Viewer
+        if subject == User.operatorID {
+            viewer = .operator
+        } else {
+            guard let accounts, let member = await accounts.viewer(userID: subject, channels: referencedChannels) else {
+                return []
+            }
+            viewer = member
+        }
+        var reachable: [ManagedBackend] = []
+        let now = ContinuousClock.now
+        for definition in definitions where ScopePolicy.maySee(definition.scope, viewer: viewer) {
+            let user = definition.memberHeaders.isEmpty ? definition.ownerID : subject
+            let key = definition.id + "/" + user
+            if var entry = running[key], entry.definitionUpdatedAt == definition.updatedAt {
+                entry.lastUsed = now
+                running[key] = entry
+                reachable.append(entry.managed)
+                continue
+            }
+            guard let managed = await make(definition, for: user) else { continue }
+            running[key] = Entry(managed: managed, definitionUpdatedAt: definition.updatedAt, lastUsed: now)
+            reachable.append(managed)
+        }
+        return reachable
+    }
+
+    /// Shuts down the backends nobody used for `idle`.
+    func closeIdle() async {
+        let now = ContinuousClock.now
+        let stale = running.filter { now - $0.value.lastUsed >= idle }
+        for (key, entry) in stale {
+            running[key] = nil
+            await entry.managed.shutdown()
+        }
+    }
+
+    func shutdown() async {
+        let all = running.values.map(\.managed)
+        running = [:]
+        for managed in all { await managed.shutdown() }
+    }
+
+    /// How many member backends are defined and running, for `/status` and the benchmark.
+    func counts() -> (defined: Int, running: Int, unusable: Int) {
+        (definitions.count, running.count, unusable.count)
+    }
+
+    private func make(_ definition: MemberBackend, for user: String) async -> ManagedBackend? {
+        let secrets: OpenedSecrets
+        do {
+            secrets = try await service.openSecrets(of: definition, for: user)
+            unusable[definition.id] = nil
+        } catch {
+            if unusable[definition.id] == nil {
+                logger.error(
+                    "a member backend's secrets do not open; it is unusable until they are set again",
+                    metadata: ["backend": "\(definition.id)", "error": "\(error)"])
+            }
+            unusable[definition.id] = "its sealed secrets do not open (tampered, or sealed under another key)"
+            return nil
+        }
+        let backend: any Backend
+        if !secrets.missing.isEmpty {
+            backend = MissingCredentialBackend(
+                message: "set your \(secrets.missing.joined(separator: ", ")) for \(definition.name) at \(issuer)/me")
+        } else {
+            backend = makeBackend(definition, secrets: secrets)
+        }
+        let managed = ManagedBackend(
+            settings: .init(
+                name: definition.id, prefix: definition.name, transport: definition.transport.name,
+                timeout: .seconds(definition.timeoutSeconds), toolFilter: ToolFilter(allow: [], deny: [])),
+            backend: backend, uriPrefix: ExposedNames.uriPrefix(for: definition.name) + "-" + definition.id.suffix(6),
+            logger: logger)
+        await registry.adopt(managed)
+        return managed
+    }
+
+    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets) -> any Backend {
+        switch definition.transport {
+        case .streamableHTTP(let url):
+            let http = StreamableHTTPBackend(
+                name: definition.name, url: url, headers: secrets.headers, client: httpClient.shared,
+                gatewayVersion: GatewayVersion.current, logger: logger)
+            return definition.ownerID == User.operatorID
+                ? http : AddressCheckedBackend(http, url: url, policy: addressPolicy)
+        case .sse(let url):
+            let sse = LegacySSEBackend(
+                name: definition.name, url: url, headers: secrets.headers, client: httpClient.shared,
+                gatewayVersion: GatewayVersion.current, logger: logger)
+            return definition.ownerID == User.operatorID ? sse : AddressCheckedBackend(sse, url: url, policy: addressPolicy)
+        case .stdio(let command, let arguments):
+            return StdioBackend(
+                name: definition.name,
+                launch: .init(
+                    command: command, arguments: arguments,
+                    environment: BackendFactory.childEnvironment(secrets.environment, gateway: [:]),
+                    workingDirectory: nil),
+                gatewayVersion: GatewayVersion.current, logger: logger)
+        }
+    }
+}
+
+/// A shared backend for a member who has not filled in their own credential: it never connects, and says where to
+/// fill it in, so their calls fail with that message and nobody else is affected.
+struct MissingCredentialBackend: Backend {
+    let message: String
+
+    func connect(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
+        throw BackendError.unreachable(message)
+    }
+
+    func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<JSONValue, JSONRPC.Failure>
+    {
+        throw BackendError.unreachable(message)
+    }
+
+    func endSession(_ key: String) async {}
+    func shutdown() async {}
+}
