@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "mcp-gateway",
             dependencies: [
-                "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore",
+                "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore", "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

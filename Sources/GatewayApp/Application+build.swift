@@ -149,7 +149,7 @@ public func buildApplication(
         BackendSupervisor(
             registry: registry, httpClient: httpClient, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
         AuditWriter(recorder: auditor),
-        MemberBackendJanitor(pool: members.pool, interval: .seconds(min(60, settings.memberBackendIdleSeconds / 2))),
+        MemberBackendJanitor(pool: members.pool, interval: .seconds(5)),
         BackendWatcher(reloader: reloader, interval: .seconds(2)))
     return app
 }

@@ -39,6 +39,25 @@ enum MasterKeySetup {
     }
 
     static func masterKey(settings: GatewaySettings, logger: Logger) throws(SettingsError) -> MasterKey {
+        if let existing = try existingKey(settings: settings) { return existing }
+        let key = MasterKey.generate()
+        let path = settings.masterKeyFile
+        do {
+            try PrivateFile.write(key.base64, to: path, exclusive: true)
+        } catch {
+            throw SettingsError(
+                GatewaySettings.Name.masterKey,
+                "cannot write a new master key to \(path) (\(error)); set \(GatewaySettings.Name.masterKey) or make the data directory writable"
+            )
+        }
+        logger.notice(
+            "generated the master key that backend secrets are sealed under; back it up with the database",
+            metadata: ["file": "\(URL(fileURLWithPath: path).standardizedFileURL.path)"])
+        return key
+    }
+
+    /// The configured key, or the key file's; nil when there is neither.
+    static func existingKey(settings: GatewaySettings) throws(SettingsError) -> MasterKey? {
         if let configured = settings.masterKey {
             do {
                 return try MasterKey(base64: configured)
@@ -54,18 +73,6 @@ enum MasterKeySetup {
                 throw SettingsError(GatewaySettings.Name.masterKey, "\(path) does not hold a master key: \(error.description)")
             }
         }
-        let key = MasterKey.generate()
-        do {
-            try PrivateFile.write(key.base64, to: path, exclusive: true)
-        } catch {
-            throw SettingsError(
-                GatewaySettings.Name.masterKey,
-                "cannot write a new master key to \(path) (\(error)); set \(GatewaySettings.Name.masterKey) or make the data directory writable"
-            )
-        }
-        logger.notice(
-            "generated the master key that backend secrets are sealed under; back it up with the database",
-            metadata: ["file": "\(URL(fileURLWithPath: path).standardizedFileURL.path)"])
-        return key
+        return nil
     }
 }

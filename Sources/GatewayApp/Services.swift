@@ -63,8 +63,9 @@ struct AuditWriter: Service {
     }
 }
 
-/// Disconnects member backends nobody used for their idle time, and stops them all at shutdown (before the backends'
-/// HTTP client, which the supervisor, listed earlier, shuts down after this service has finished).
+/// Re-reads the member backends now and then (the command line changes them behind the server's back), disconnects
+/// those nobody used for their idle time, and stops them all at shutdown (before the backends' HTTP client, which the
+/// supervisor, listed earlier, shuts down after this service has finished).
 struct MemberBackendJanitor: Service {
     let pool: MemberBackendPool
     let interval: Duration
@@ -73,6 +74,7 @@ struct MemberBackendJanitor: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
+                await pool.reload()
                 await pool.closeIdle()
             }
         }

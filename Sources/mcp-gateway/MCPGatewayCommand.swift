@@ -10,7 +10,7 @@ struct MCPGatewayCommand: AsyncParsableCommand {
         version: "mcp-gateway \(GatewayVersion.current) (\(BuildInfo.commit))",
         subcommands: [
             ServeCommand.self, HashPasswordCommand.self, CheckConfigCommand.self, ClientsCommand.self, TokensCommand.self,
-            AuditCommand.self, PasswordCommand.self,
+            AuditCommand.self, PasswordCommand.self, KeysCommand.self, BackendsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )
