@@ -60,11 +60,20 @@ public func buildApplication(
         settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
         httpClient: httpClient, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
     let auditor = AuditRecorder(sink: database, logger: logger)
+    let members: MemberPlatform
+    do {
+        members = try await MemberPlatform.make(
+            settings: settings, database: database, registry: registry, httpClient: httpClient, auditor: auditor,
+            logger: logger)
+    } catch {
+        await httpClient.shutdown()
+        throw error
+    }
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
-    let health = HealthController<GatewayRequestContext>(
-        grants: grants, registry: registry, reloader: reloader, startedAt: Date())
 
+    let health = HealthController<GatewayRequestContext>(
+        grants: grants, registry: registry, reloader: reloader, members: members.pool, startedAt: Date())
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
     router.add(middleware: AccessLogMiddleware())
@@ -82,15 +91,6 @@ public func buildApplication(
                 title: "Refused: sent from another site",
                 message: "Nothing was done: \(reason). Open \(oauth.issuer) yourself and try again.", status: .forbidden)
         })
-    let members: MemberPlatform
-    do {
-        members = try await MemberPlatform.make(
-            settings: settings, database: database, registry: registry, httpClient: httpClient, auditor: auditor,
-            logger: logger)
-    } catch {
-        await httpClient.shutdown()
-        throw error
-    }
     AuthorizationController<GatewayRequestContext>(
         configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: passwordThrottle,

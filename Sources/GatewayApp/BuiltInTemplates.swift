@@ -82,11 +82,12 @@ enum BuiltInTemplates {
           <h2>Connected applications</h2>
           {{#has_clients}}
           <table>
-            <thead><tr><th>Application</th><th>Redirects to</th><th>Last used</th><th>Live tokens</th><th>Registered</th><th></th></tr></thead>
+            <thead><tr><th>Application</th><th>Approved by</th><th>Redirects to</th><th>Last used</th><th>Live tokens</th><th>Registered</th><th></th></tr></thead>
             <tbody>
             {{#clients}}
             <tr data-client="{{id}}">
               <td data-label="Application"><strong>{{name}}</strong><br><code>{{id}}</code></td>
+              <td data-label="Approved by">{{approved_by}}</td>
               <td data-label="Redirects to">{{redirect}}</td>
               <td data-label="Last used">{{last_used}}</td>
               <td data-label="Live tokens">{{tokens}}</td>
@@ -123,13 +124,14 @@ enum BuiltInTemplates {
           </form>
           {{#has_audit}}
           <table>
-            <thead><tr><th>When</th><th>Tool</th><th>Outcome</th><th>Client</th><th>Arguments</th><th>Result</th></tr></thead>
+            <thead><tr><th>When</th><th>Tool</th><th>Outcome</th><th>Who</th><th>Client</th><th>Arguments</th><th>Result</th></tr></thead>
             <tbody>
             {{#audit}}
             <tr>
               <td data-label="When" title="{{timestamp}}">{{time}}<br><span class="muted">{{duration}}</span></td>
               <td data-label="Tool">{{backend}} · <strong>{{tool}}</strong></td>
               <td data-label="Outcome"><span class="state outcome-{{outcome}}">{{outcome}}</span> <span class="muted">{{detail}}</span></td>
+              <td data-label="Who">{{who}}</td>
               <td data-label="Client"><code>{{client}}</code></td>
               <td data-label="Arguments"><code>{{arguments}}</code></td>
               <td data-label="Result">{{result}}</td>

@@ -10,6 +10,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
     let grants: any GrantStore
     let registry: BackendRegistry
     let reloader: BackendReloader
+    let members: MemberBackendPool
     let startedAt: Date
 
     func addPublicRoutes(to router: some RouterMethods<Context>) {
@@ -29,6 +30,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
                 "caller": ["client_id": .string(context.accessGrant?.clientID ?? "")],
                 "backends": .array(await registry.status()),
                 "configuration": await configuration(),
+                "member_backends": await memberBackends(detailed: context.accessGrant?.subject == Grant.operatorSubject),
             ])
         }
     }
@@ -41,6 +43,21 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
             "loaded_at": .string(Timestamp.string(report.loadedAt)),
             "last_error": report.lastError.map(JSONValue.string) ?? .null,
         ]
+    }
+
+    /// How many member backends are defined and connected; the operator also sees which are unusable and why (a
+    /// member does not: the ids of other members' backends are theirs).
+    private func memberBackends(detailed: Bool) async -> JSONValue {
+        let status = await members.status()
+        var value: [String: JSONValue] = [
+            "defined": .int(Int64(status.defined)), "connected": .int(Int64(status.running)),
+            "unusable": .int(Int64(status.unusable.count)),
+        ]
+        if detailed {
+            value["unusable_backends"] = .array(
+                status.unusable.sorted { $0.key < $1.key }.map { ["id": .string($0.key), "reason": .string($0.value)] })
+        }
+        return .object(value)
     }
 
     static func json(_ value: JSONValue) -> Response {

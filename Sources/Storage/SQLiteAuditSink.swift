@@ -9,13 +9,15 @@ extension GatewayDatabase: AuditSink {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO audit_events
-                        (time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status,
+                         subject)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for event in events {
                 try statement.execute(arguments: [
                     event.time.timeIntervalSince1970, event.clientID, event.backend, event.tool, event.durationMilliseconds,
                     event.outcome.label, event.outcome.detail, event.arguments, event.result, event.upstreamStatus,
+                    event.subject,
                 ])
             }
         }
@@ -32,6 +34,6 @@ extension GatewayDatabase: AuditSink {
         return AuditEvent(
             time: Date(timeIntervalSince1970: row["time"]), clientID: row["client_id"], backend: row["backend"],
             tool: row["tool"], durationMilliseconds: row["duration_ms"], outcome: outcome, arguments: row["arguments"],
-            result: row["result"], upstreamStatus: row["upstream_status"])
+            result: row["result"], upstreamStatus: row["upstream_status"], subject: row["subject"])
     }
 }

@@ -11,6 +11,8 @@ public struct ClientSummary: Sendable, Equatable {
     public var liveRefreshTokens: Int
     /// When it last obtained or refreshed a token.
     public var lastTokenAt: Date?
+    /// Who approved its live grants (user names; `operator` for the password).
+    public var approvedBy: [String] = []
 }
 
 /// An audit row with its position in the table, so that a follower can ask for what came after it.
@@ -82,7 +84,8 @@ extension GatewayDatabase {
         let order = query.afterID == nil ? "DESC" : "ASC"
         arguments.append(max(1, query.limit).databaseValue)
         let sql = """
-            SELECT id, time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status
+            SELECT id, time, client_id, backend, tool, duration_ms, outcome, detail, arguments, result, upstream_status,
+                subject
             FROM audit_events \(filter) ORDER BY id \(order) LIMIT ?
             """
         return try await pool.read { [arguments] db in
@@ -99,7 +102,10 @@ extension GatewayDatabase {
                 AND t.revoked_at IS NULL AND t.expires_at > ?1) AS live_access,
             (SELECT COUNT(*) FROM oauth_tokens t WHERE t.client_id = c.id AND t.kind = 'refresh'
                 AND t.revoked_at IS NULL AND t.rotated_at IS NULL AND t.expires_at > ?1) AS live_refresh,
-            (SELECT MAX(t.created_at) FROM oauth_tokens t WHERE t.client_id = c.id) AS last_token_at
+            (SELECT MAX(t.created_at) FROM oauth_tokens t WHERE t.client_id = c.id) AS last_token_at,
+            (SELECT GROUP_CONCAT(who, char(10)) FROM (SELECT DISTINCT COALESCE(u.name, g.subject) AS who
+                FROM oauth_grants g LEFT JOIN users u ON u.id = g.subject
+                WHERE g.client_id = c.id AND g.revoked_at IS NULL ORDER BY who)) AS approved_by
         FROM oauth_clients c
         """
 
@@ -107,6 +113,7 @@ extension GatewayDatabase {
         ClientSummary(
             client: try client(from: row), liveGrants: row["live_grants"], liveAccessTokens: row["live_access"],
             liveRefreshTokens: row["live_refresh"],
-            lastTokenAt: (row["last_token_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            lastTokenAt: (row["last_token_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            approvedBy: ((row["approved_by"] as String?) ?? "").split(separator: "\n").map(String.init))
     }
 }

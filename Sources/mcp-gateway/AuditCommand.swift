@@ -56,7 +56,8 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    static let header = OutputFormat.table(["TIME", "CLIENT", "BACKEND", "TOOL", "OUTCOME", "MS", "ARGUMENTS", "→ RESULT"], [])
+    static let header = OutputFormat.table(
+        ["TIME", "WHO", "CLIENT", "BACKEND", "TOOL", "OUTCOME", "MS", "ARGUMENTS", "→ RESULT"], [])
 
     private func line(_ row: StoredAuditEvent) -> String {
         let event = row.event
@@ -71,12 +72,13 @@ struct AuditCommand: AsyncParsableCommand {
             if let detail = event.outcome.detail { object["detail"] = .string(detail) }
             if let result = event.result { object["result"] = .string(result) }
             if let status = event.upstreamStatus { object["upstream_status"] = .int(Int64(status)) }
+            if let subject = event.subject { object["subject"] = .string(subject) }
             return String(decoding: JSONValue.object(object).serialized(), as: UTF8.self)
         }
         let outcome = event.outcome.detail.map { "failed: \($0)" } ?? event.outcome.label
         let arguments = event.arguments.count > 120 ? event.arguments.prefix(119) + "…" : Substring(event.arguments)
         return [
-            OutputFormat.time(event.time), event.clientID ?? "-", event.backend, event.tool, outcome,
+            OutputFormat.time(event.time), event.subject ?? "-", event.clientID ?? "-", event.backend, event.tool, outcome,
             String(event.durationMilliseconds), String(arguments), event.result.map { "→ \($0)" } ?? "",
         ].joined(separator: "  ")
     }

@@ -93,6 +93,7 @@ struct AdminDashboard {
             "last_used": lastUse.map { Self.ago($0, now: now) } ?? "never",
             "registered": Self.ago(summary.client.createdAt, now: now),
             "tokens": summary.liveAccessTokens + summary.liveRefreshTokens, "grants": summary.liveGrants,
+            "approved_by": summary.approvedBy.isEmpty ? "-" : summary.approvedBy.joined(separator: ", "),
             "redirect": summary.client.redirectURIs.first.flatMap { URLComponents(string: $0)?.host } ?? "",
         ]
     }
@@ -102,6 +103,7 @@ struct AdminDashboard {
         let arguments = event.arguments.count > 160 ? String(event.arguments.prefix(159)) + "…" : event.arguments
         return [
             "time": Self.ago(event.time, now: now), "timestamp": Self.time(event.time), "client": event.clientID ?? "-",
+            "who": event.subject ?? "-",
             "backend": event.backend, "tool": event.tool, "outcome": event.outcome.label,
             "detail": event.outcome.detail ?? "", "duration": "\(event.durationMilliseconds) ms", "arguments": arguments,
             "result": event.result ?? "",

@@ -109,9 +109,9 @@ actor MemberBackendPool: MemberBackendResolver {
         for managed in all { await managed.shutdown() }
     }
 
-    /// How many member backends are defined and running, for `/status` and the benchmark.
-    func counts() -> (defined: Int, running: Int, unusable: Int) {
-        (definitions.count, running.count, unusable.count)
+    /// How many member backends are defined and running, and which are unusable and why: for `/status`.
+    func status() -> (defined: Int, running: Int, unusable: [String: String]) {
+        (definitions.count, running.count, unusable)
     }
 
     private func make(_ definition: MemberBackend, for user: String) async -> ManagedBackend? {

@@ -68,7 +68,8 @@ struct MemberPlatform {
         ]
         return AuditEvent(
             time: Date(), clientID: nil, backend: change.name, tool: "backends/" + change.action.rawValue,
-            durationMilliseconds: 0, outcome: .ok, arguments: String(decoding: arguments.serialized(), as: UTF8.self))
+            durationMilliseconds: 0, outcome: .ok, arguments: String(decoding: arguments.serialized(), as: UTF8.self),
+            subject: change.actor)
     }
 }
 

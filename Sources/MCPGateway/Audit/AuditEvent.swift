@@ -36,11 +36,14 @@ public struct AuditEvent: Sendable, Equatable {
     public var result: String?
     /// The HTTP status of the upstream request a built-in backend made (Discord's answer), when it says.
     public var upstreamStatus: Int?
+    /// Whose call or change it was: `operator`, or a member's user id.
+    public var subject: String?
 
     public init(
         time: Date, clientID: String?, backend: String, tool: String, durationMilliseconds: Int, outcome: Outcome,
-        arguments: String, result: String? = nil, upstreamStatus: Int? = nil
+        arguments: String, result: String? = nil, upstreamStatus: Int? = nil, subject: String? = nil
     ) {
+        self.subject = subject
         self.result = result
         self.upstreamStatus = upstreamStatus
         self.time = time
@@ -65,7 +68,7 @@ public struct AuditEvent: Sendable, Equatable {
             outcome: outcome, arguments: "", result: toolResult.flatMap(Self.summary),
             upstreamStatus: toolResult?["_meta"]?[MCPProtocol.MetaKey.upstreamStatus].flatMap {
                 if case .int(let status) = $0 { Int(status) } else { nil }
-            })
+            }, subject: call.subject)
     }
 
     static let summaryLength = 300
