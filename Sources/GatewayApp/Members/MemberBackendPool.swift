@@ -28,6 +28,8 @@ actor MemberBackendPool: MemberBackendResolver {
     private var definitions: [MemberBackend] = []
     private var referencedChannels: Set<String> = []
     private var running: [String: Entry] = [:]
+    /// Backends being made: a second caller at the same moment waits for the first one's, never makes its own.
+    private var making: [String: Task<ManagedBackend?, Never>] = [:]
     /// Definitions whose secrets would not open (a tampered row): unusable, shown in `/status`, never fatal.
     private(set) var unusable: [String: String] = [:]
 
@@ -59,7 +61,7 @@ actor MemberBackendPool: MemberBackendResolver {
         let current = Dictionary(uniqueKeysWithValues: definitions.map { ($0.id, $0.updatedAt) })
         for (key, entry) in running where current[entry.managed.settings.name] != entry.definitionUpdatedAt {
             running[key] = nil
-            Task { await entry.managed.shutdown() }
+            await retire(entry.managed)
         }
         unusable = unusable.filter { current[$0.key] != nil }
     }
@@ -86,7 +88,20 @@ actor MemberBackendPool: MemberBackendResolver {
                 reachable.append(entry.managed)
                 continue
             }
-            guard let managed = await make(definition, for: user) else { continue }
+            let task: Task<ManagedBackend?, Never>
+            if let pending = making[key] {
+                task = pending
+            } else {
+                task = Task { await self.make(definition, for: user) }
+                making[key] = task
+            }
+            let made = await task.value
+            making[key] = nil
+            guard let managed = made else { continue }
+            if let entry = running[key], entry.managed === managed || entry.definitionUpdatedAt == definition.updatedAt {
+                reachable.append(entry.managed)
+                continue
+            }
             running[key] = Entry(managed: managed, definitionUpdatedAt: definition.updatedAt, lastUsed: now)
             reachable.append(managed)
         }
@@ -99,14 +114,19 @@ actor MemberBackendPool: MemberBackendResolver {
         let stale = running.filter { now - $0.value.lastUsed >= idle }
         for (key, entry) in stale {
             running[key] = nil
-            await entry.managed.shutdown()
+            await retire(entry.managed)
         }
     }
 
     func shutdown() async {
         let all = running.values.map(\.managed)
         running = [:]
-        for managed in all { await managed.shutdown() }
+        for managed in all { await retire(managed) }
+    }
+
+    private func retire(_ managed: ManagedBackend) async {
+        await registry.release(managed)
+        await managed.shutdown()
     }
 
     /// How many member backends are defined and running, and which are unusable and why: for `/status`.

@@ -57,6 +57,12 @@ public actor BackendRegistry {
         await watch(backend)
     }
 
+    /// Drops the routes of every view that held `backend`, which the pool has shut down.
+    public func release(_ backend: ManagedBackend) {
+        let id = ObjectIdentifier(backend)
+        tables = tables.filter { !$0.key.contains(id) }
+    }
+
     /// Scheme prefixes for resource URIs, unique even when two backends share a prefix.
     public static func uriPrefixes(for prefixes: [(name: String, prefix: String)]) -> [String: String] {
         var taken: Set<String> = []
