@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "OAuthServer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Storage", "OAuthServer", "Accounts", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -140,6 +140,38 @@ enum Migrations {
                         VALUES ('operator', 'operator', randomblob(32), CAST(strftime('%s', 'now') AS REAL), CAST(strftime('%s', 'now') AS REAL));
                     """)
         }
+        // Member backends: definitions owned by a user, visible by their scope, with sealed secrets; members' own
+        // values for a backend's member headers; and whose call or change each audit event was.
+        migrator.registerMigration("v7-member-backends") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE member_backends (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        owner_id TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        name_scope TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        transport TEXT NOT NULL,
+                        sealed_headers TEXT NOT NULL,
+                        sealed_environment TEXT NOT NULL,
+                        member_headers TEXT NOT NULL,
+                        timeout_seconds INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        updated_by TEXT NOT NULL,
+                        UNIQUE (name_scope, name)
+                    );
+                    CREATE INDEX member_backends_owner ON member_backends(owner_id);
+                    CREATE TABLE member_backend_credentials (
+                        backend_id TEXT NOT NULL REFERENCES member_backends(id) ON DELETE CASCADE,
+                        user_id TEXT NOT NULL,
+                        header TEXT NOT NULL,
+                        sealed TEXT NOT NULL,
+                        PRIMARY KEY (backend_id, user_id, header)
+                    );
+                    ALTER TABLE audit_events ADD COLUMN subject TEXT;
+                    """)
+        }
         return migrator
     }
 }
