@@ -147,6 +147,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["Storage", "Accounts", "OAuthServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts"],
             swiftSettings: swiftSettings
