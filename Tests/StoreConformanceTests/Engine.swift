@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import OAuthServer
 import Storage
 import Testing
 
@@ -18,7 +19,10 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func withStores(_ body: (Stores) async throws -> Void) async throws {
         switch self {
         case .memory:
-            try await body(Stores(users: InMemoryUserStore(), backends: InMemoryMemberBackendStore()))
+            try await body(
+                Stores(
+                    users: InMemoryUserStore(), backends: InMemoryMemberBackendStore(),
+                    authorization: InMemoryAuthorizationStore()))
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "store-conformance-\(UUID().uuidString)")
@@ -37,14 +41,16 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// The database is released when this returns, before its folder is removed.
     private static func withDatabase(in folder: URL, _ body: (Stores) async throws -> Void) async throws {
         let database = try GatewayDatabase(path: folder.appendingPathComponent("gateway.sqlite").path)
-        try await body(Stores(users: database, backends: database))
+        try await body(Stores(users: database, backends: database, authorization: database))
     }
 }
 
-/// One engine's stores. On SQLite they are all one database.
+/// One engine's stores. On SQLite they are all one database; in memory the authorization server's protocols share an
+/// actor (approving consumes a transaction, issuing tokens marks a client).
 struct Stores: Sendable {
     var users: any UserStore
     var backends: any MemberBackendStore
+    var authorization: any ClientStore & ConsentTransactionStore & GrantStore & OperatorCredentialStore
 }
 
 /// A fixed time in whole seconds: dates survive SQLite's REAL columns exactly.
