@@ -22,7 +22,7 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try await body(
                 Stores(
                     users: InMemoryUserStore(), backends: InMemoryMemberBackendStore(),
-                    authorization: InMemoryAuthorizationStore()))
+                    authorization: InMemoryAuthorizationStore(), personalTokens: InMemoryPersonalTokenStore()))
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "store-conformance-\(UUID().uuidString)")
@@ -41,16 +41,17 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// The database is released when this returns, before its folder is removed.
     private static func withDatabase(in folder: URL, _ body: (Stores) async throws -> Void) async throws {
         let database = try GatewayDatabase(path: folder.appendingPathComponent("gateway.sqlite").path)
-        try await body(Stores(users: database, backends: database, authorization: database))
+        try await body(Stores(users: database, backends: database, authorization: database, personalTokens: database))
     }
 }
 
 /// One engine's stores. On SQLite they are all one database; in memory the authorization server's protocols share an
-/// actor (approving consumes a transaction, issuing tokens marks a client).
+/// actor (approving consumes a transaction, issuing tokens marks a client); the others stand alone.
 struct Stores: Sendable {
     var users: any UserStore
     var backends: any MemberBackendStore
     var authorization: any ClientStore & ConsentTransactionStore & GrantStore & OperatorCredentialStore
+    var personalTokens: any PersonalTokenStore
 }
 
 /// A fixed time in whole seconds: dates survive SQLite's REAL columns exactly.
