@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["Storage", "Accounts", "OAuthServer"],
+            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

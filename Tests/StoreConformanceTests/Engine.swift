@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import MCPGateway
 import OAuthServer
 import Storage
 import Testing
@@ -19,10 +20,12 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func withStores(_ body: (Stores) async throws -> Void) async throws {
         switch self {
         case .memory:
+            let audit = InMemoryAuditSink()
             try await body(
                 Stores(
                     users: InMemoryUserStore(), backends: InMemoryMemberBackendStore(),
-                    authorization: InMemoryAuthorizationStore(), personalTokens: InMemoryPersonalTokenStore()))
+                    authorization: InMemoryAuthorizationStore(), personalTokens: InMemoryPersonalTokenStore(),
+                    audit: audit, auditTrail: { await audit.events }))
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "store-conformance-\(UUID().uuidString)")
@@ -41,17 +44,23 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// The database is released when this returns, before its folder is removed.
     private static func withDatabase(in folder: URL, _ body: (Stores) async throws -> Void) async throws {
         let database = try GatewayDatabase(path: folder.appendingPathComponent("gateway.sqlite").path)
-        try await body(Stores(users: database, backends: database, authorization: database, personalTokens: database))
+        try await body(
+            Stores(
+                users: database, backends: database, authorization: database, personalTokens: database, audit: database,
+                auditTrail: { try await database.auditEvents(AuditQuery(limit: 10_000)).reversed().map(\.event) }))
     }
 }
 
 /// One engine's stores. On SQLite they are all one database; in memory the authorization server's protocols share an
-/// actor (approving consumes a transaction, issuing tokens marks a client); the others stand alone.
+/// actor (approving consumes a transaction, issuing tokens marks a client) and the others stand alone.
 struct Stores: Sendable {
     var users: any UserStore
     var backends: any MemberBackendStore
     var authorization: any ClientStore & ConsentTransactionStore & GrantStore & OperatorCredentialStore
     var personalTokens: any PersonalTokenStore
+    var audit: any AuditSink
+    /// Every audit event appended, oldest first (the sink protocol only appends; each engine reads back its own way).
+    var auditTrail: @Sendable () async throws -> [AuditEvent]
 }
 
 /// A fixed time in whole seconds: dates survive SQLite's REAL columns exactly.
