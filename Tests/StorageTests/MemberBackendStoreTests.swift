@@ -7,10 +7,13 @@ import Testing
 
 /// What only the SQLite member backend store has to answer for: its row layout, and rows edited behind its back.
 /// The behaviour every engine shares is in StoreConformanceTests.
-@Suite struct MemberBackendStoreTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("backends-\(UUID().uuidString)/gateway.sqlite")
-        .path
+@Suite final class MemberBackendStoreTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("backends-\(UUID().uuidString)")
+    var path: String { folder.appendingPathComponent("gateway.sqlite").path }
     let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Each case has an instance of its own: its database goes with it.
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     func backend(_ id: String, name: String, transport: MemberBackend.Transport? = nil) -> MemberBackend {
         MemberBackend(
