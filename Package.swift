@@ -155,7 +155,12 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "OAuthServer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Storage", "OAuthServer", "Accounts", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
