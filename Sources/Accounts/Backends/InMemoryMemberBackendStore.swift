@@ -10,6 +10,7 @@ public actor InMemoryMemberBackendStore: MemberBackendStore {
     public init() {}
 
     public func insertBackend(_ backend: MemberBackend) throws {
+        guard backends[backend.id] == nil else { throw InMemoryMemberBackendStoreError.duplicateID(backend.id) }
         try checkName(backend)
         backends[backend.id] = backend
     }
@@ -81,4 +82,9 @@ public actor InMemoryMemberBackendStore: MemberBackendStore {
         credentials = resealedCredentials
         keyCheck = newCheck
     }
+}
+
+/// What SQLite's primary key refuses, in memory.
+enum InMemoryMemberBackendStoreError: Error, Equatable {
+    case duplicateID(String)
 }
