@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "mcp-gateway",
             dependencies: [
-                "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore", "Accounts",
+                "GatewayApp", "OAuthServer", "Storage", "MCPGateway", "MCPCore", "Accounts", "OperatorPages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "OAuthServer", "MCPGateway", "Accounts",
+                "OAuthServer", "MCPGateway", "Accounts", "OperatorPages",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -160,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway"],
+            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway", "OperatorPages"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -118,7 +118,7 @@ public func buildApplication(
     let operatorOnly = OperatorNetworkMiddleware<GatewayRequestContext>(
         allowed: AddressRanges(settings.operatorNetworks) ?? AddressRanges([])!)
     AdminController<GatewayRequestContext>(
-        database: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
+        queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
         operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle
     ).addRoutes(to: pageForms.group().add(middleware: operatorOnly))
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())

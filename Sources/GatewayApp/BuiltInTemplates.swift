@@ -397,10 +397,10 @@ enum BuiltInTemplates {
             <h2>Add a backend</h2>
             <form method="post" action="/me/backends">
               <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-              <label for="name">Name <span class="note">(its tools are named name_tool)</span></label>
-              <input type="text" id="name" name="name" required pattern="[a-z0-9][a-z0-9_-]{0,31}" placeholder="github">
+              <label for="name">Name <span class="note">(its tools are named name__tool)</span></label>
+              <input type="text" id="name" name="name" required pattern="[a-z0-9][a-z0-9_\-]{0,31}" placeholder="github" value="{{form_name}}">
               <label for="url">MCP server URL</label>
-              <input type="url" id="url" name="url" required placeholder="https://mcp.example.com/mcp">
+              <input type="url" id="url" name="url" required placeholder="https://mcp.example.com/mcp" value="{{form_url}}">
               <label for="transport">Transport</label>
               <select id="transport" name="transport"><option value="streamable_http">Streamable HTTP</option><option value="sse">HTTP + SSE (2024-11-05)</option></select>
               <label for="scope">Who may use it</label>

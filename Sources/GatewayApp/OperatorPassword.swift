@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OAuthServer
+import OperatorPages
 import Storage
 
 /// The operator password: given by the settings, or kept (as a hash) in the database, where a first start
@@ -86,25 +87,6 @@ public struct OperatorPassword: Sendable {
     }
 }
 
-/// Why a password change is refused; each says what to do instead.
-public enum PasswordChangeError: Error, Equatable, CustomStringConvertible {
-    case configured, tooShort, unchanged, wrongPassword, noPassword
-
-    public var description: String {
-        switch self {
-        case .configured:
-            "the password is set by \(GatewaySettings.Name.password) or \(GatewaySettings.Name.passwordHash); "
-                + "change it there and restart the gateway"
-        case .tooShort: "the new password must be at least \(PasswordHasher.minimumLength) characters long"
-        case .unchanged: "the new password is the current one"
-        case .wrongPassword: "the current password is wrong"
-        case .noPassword: "no operator password is stored yet: start the gateway once"
-        }
-    }
-}
-
-/// `<data dir>/initial-operator-password`: the generated first password, readable by its owner only, kept until the
-/// operator changes the password or configures one, so that a missed log line does not lock them out.
 /// A file only the gateway's user may read: the generated first password, the generated master key.
 enum PrivateFile {
     /// Writes `text` and a newline; with `exclusive`, refuses to replace a file that is there.
@@ -123,5 +105,17 @@ enum PrivateFile {
     @discardableResult
     static func remove(_ path: String) -> Bool {
         (try? FileManager.default.removeItem(atPath: path)) != nil
+    }
+}
+
+extension OperatorPassword: OperatorPasswordChanger {
+    public var passwordState: OperatorPasswordState {
+        if settings.passwordIsConfigured { return .configured }
+        return FileManager.default.fileExists(atPath: settings.initialPasswordFile)
+            ? .generated(file: settings.initialPasswordFile) : .stored
+    }
+
+    public func changePassword(current: String, new: String, revokeGrants: Bool, now: Date) async throws -> Int {
+        try await change(current: current, new: new, revokeGrants: revokeGrants, now: now).revokedGrants
     }
 }

@@ -57,9 +57,11 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
 
     // MARK: signing in and out
 
-    func show(_ request: Request, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) async
-        -> Response
-    {
+    /// The page; `refilled` puts a refused form's name and URL back (never its header, whose value is a secret).
+    func show(
+        _ request: Request, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok,
+        refilled: FormBody? = nil
+    ) async -> Response {
         guard let (_, session) = await currentSession(request) else { return signInPage(error: error, status: status) }
         guard let viewer = await viewers.viewer(session.subject) else {
             return signInPage(error: "You are no longer a member of a server this gateway serves.", status: .forbidden)
@@ -87,7 +89,8 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
         let context: [String: Any] = [
             "signed_in": true, "user_name": user?.name ?? session.subject, "csrf_token": session.csrfToken,
             "backends": items, "admin_guilds": adminGuilds, "error": error ?? "", "has_error": error != nil,
-            "notice": notice ?? "", "has_notice": notice != nil,
+            "notice": notice ?? "", "has_notice": notice != nil, "form_name": refilled?["name"] ?? "",
+            "form_url": refilled?["url"] ?? "",
         ]
         return PageResponses.html(library.render(context, withTemplate: "me") ?? "me template missing", status: status)
     }
@@ -214,7 +217,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
             let notice = try await work(form, viewer)
             return await show(request, notice: notice)
         } catch {
-            return await show(request, error: error.description, status: Self.status(error))
+            return await show(request, error: error.description, status: Self.status(error), refilled: form)
         }
     }
 

@@ -2,48 +2,9 @@ import Foundation
 import GRDB
 import MCPGateway
 import OAuthServer
+import OperatorPages
 
-/// A registered OAuth client as the operator sees it: who, since when, last seen, and what it holds now.
-public struct ClientSummary: Sendable, Equatable {
-    public var client: OAuthClient
-    public var liveGrants: Int
-    public var liveAccessTokens: Int
-    public var liveRefreshTokens: Int
-    /// When it last obtained or refreshed a token.
-    public var lastTokenAt: Date?
-    /// Who approved its live grants (user names; `operator` for the password).
-    public var approvedBy: [String] = []
-}
-
-/// An audit row with its position in the table, so that a follower can ask for what came after it.
-public struct StoredAuditEvent: Sendable, Equatable {
-    public var id: Int64
-    public var event: AuditEvent
-}
-
-public struct AuditQuery: Sendable, Equatable {
-    public var backend: String?
-    public var tool: String?
-    public var clientID: String?
-    public var since: Date?
-    /// Only rows after this id (for following the table).
-    public var afterID: Int64?
-    public var limit: Int
-
-    public init(
-        backend: String? = nil, tool: String? = nil, clientID: String? = nil, since: Date? = nil, afterID: Int64? = nil,
-        limit: Int = 100
-    ) {
-        self.backend = backend
-        self.tool = tool
-        self.clientID = clientID
-        self.since = since
-        self.afterID = afterID
-        self.limit = limit
-    }
-}
-
-extension GatewayDatabase {
+extension GatewayDatabase: OperatorQueries {
     /// Every client, the most recently used first.
     public func clientSummaries(now: Date) async throws -> [ClientSummary] {
         try await pool.read { db in

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MCPCore
 import MCPGateway
+import OperatorPages
 import Storage
 
 struct AuditCommand: AsyncParsableCommand {

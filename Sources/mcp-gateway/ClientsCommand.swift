@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MCPCore
 import OAuthServer
+import OperatorPages
 import Storage
 
 struct ClientsCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayApp
+import OperatorPages
 
 struct PasswordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

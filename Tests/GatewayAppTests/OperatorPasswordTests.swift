@@ -1,5 +1,6 @@
 import Foundation
 import OAuthServer
+import OperatorPages
 import Storage
 import Testing
 

@@ -2,6 +2,7 @@ import Accounts
 import Foundation
 import MCPGateway
 import OAuthServer
+import OperatorPages
 import Storage
 import Testing
 

@@ -2,12 +2,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
-import OperatorPages
 
 /// Renders the operator pages from `templates/admin_login.mustache` and `templates/admin.mustache`.
-struct AdminPages: Sendable {
-    static let requiredTemplates = ["admin_login", "admin"]
+public struct AdminPages: Sendable {
+    public static let requiredTemplates = ["admin_login", "admin"]
     let library: MustacheLibrary
+
+    public init(library: MustacheLibrary) {
+        self.library = library
+    }
 
     func login(
         csrfToken: String, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok,

@@ -5,31 +5,44 @@ import MCPCore
 import MCPGateway
 import NIOCore
 import OAuthServer
-import OperatorPages
-import Storage
 
 /// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
 /// when the gateway is served over https; always HttpOnly and SameSite=Lax); every form carries the session's
 /// CSRF token; wrong passwords are throttled like on the consent page. A session is bound to the password it signed
 /// in with: changing the password (here or with `mcp-gateway password set`) ends every other session.
-struct AdminController<Context: ClientAddressRequestContext>: Sendable {
-    let database: GatewayDatabase
+public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
+    let queries: any OperatorQueries
     let grants: CachingGrantStore
     let registry: BackendRegistry
     let pages: AdminPages
     let password: OperatorPasswordCheck
-    let operatorPassword: OperatorPassword
+    let operatorPassword: any OperatorPasswordChanger
     let secureCookies: Bool
     let sessions = PageSessions()
     /// Shared with the consent page: one budget of wrong passwords per client address, wherever they are typed.
     let throttle: ConsentThrottle
     let now: @Sendable () -> Date = Date.init
 
+    public init(
+        queries: any OperatorQueries, grants: CachingGrantStore, registry: BackendRegistry, pages: AdminPages,
+        password: OperatorPasswordCheck, operatorPassword: any OperatorPasswordChanger, secureCookies: Bool,
+        throttle: ConsentThrottle
+    ) {
+        self.queries = queries
+        self.grants = grants
+        self.registry = registry
+        self.pages = pages
+        self.password = password
+        self.operatorPassword = operatorPassword
+        self.secureCookies = secureCookies
+        self.throttle = throttle
+    }
+
     static var formLimit: Int { 4096 }
     var sessionCookie: PageCookie { PageCookie("mcpgw_admin", secure: secureCookies) }
     var loginCookie: PageCookie { PageCookie("mcpgw_login", secure: secureCookies) }
 
-    func addRoutes(to router: some RouterMethods<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/admin/login") { request, _ in await showLogin(request) }
         router.post("/admin/login") { request, context in await signIn(request, context: context) }
         router.post("/admin/logout") { request, _ in await signOut(request) }
@@ -113,9 +126,9 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         do {
             let view = AdminDashboard(
                 now: at, csrfToken: session.csrfToken, backends: await registry.status(),
-                clients: try await database.clientSummaries(now: at), audit: try await database.auditEvents(filters),
+                clients: try await queries.clientSummaries(now: at), audit: try await queries.auditEvents(filters),
                 filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)),
-                password: passwordState)
+                password: operatorPassword.passwordState)
             return pages.dashboard(view.context)
         } catch {
             return pages.html(
@@ -127,7 +140,7 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         var request = incoming
         guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
         guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
-        guard let clientID = form["client_id"], (try? await database.removeClient(id: clientID)) == true else {
+        guard let clientID = form["client_id"], (try? await queries.removeClient(id: clientID)) == true else {
             return AdminPages.seeOther("/admin?notice=no_such_client")
         }
         grants.forgetAll()
@@ -136,12 +149,6 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     }
 
     // MARK: the password
-
-    private var passwordState: AdminDashboard.PasswordState {
-        if operatorPassword.settings.passwordIsConfigured { return .configured }
-        return FileManager.default.fileExists(atPath: operatorPassword.settings.initialPasswordFile)
-            ? .generated(file: operatorPassword.settings.initialPasswordFile) : .stored
-    }
 
     /// Changes the stored password (the current one must be typed again; throttled like signing in). This session
     /// stays signed in; every other ends. With "revoke_grants", every connected application must be approved again.
@@ -156,16 +163,16 @@ struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         let new = form["new_password"] ?? ""
         guard new == form["repeat_password"] else { return AdminPages.seeOther("/admin?notice=password_mismatch#password") }
         do {
-            let outcome = try await operatorPassword.change(
+            let revoked = try await operatorPassword.changePassword(
                 current: form["current_password"] ?? "", new: new, revokeGrants: form["revoke_grants"] == "on", now: now())
             grants.forgetAll()
             if let fingerprint = await currentPasswordFingerprint() {
                 await sessions.rebind(id: id, passwordFingerprint: fingerprint)
             }
             context.logger.notice(
-                "operator changed the password on /admin", metadata: ["revoked_grants": "\(outcome.revokedGrants)"])
+                "operator changed the password on /admin", metadata: ["revoked_grants": "\(revoked)"])
             return AdminPages.seeOther(
-                outcome.revokedGrants > 0 || form["revoke_grants"] == "on"
+                revoked > 0 || form["revoke_grants"] == "on"
                     ? "/admin?notice=password_changed_revoked#password" : "/admin?notice=password_changed#password")
         } catch PasswordChangeError.wrongPassword {
             if case .lockedOut = await throttle.recordFailure(throttleKey, now: now()) {

@@ -2,7 +2,6 @@ import Foundation
 import MCPCore
 import MCPGateway
 import OAuthServer
-import Storage
 
 /// What `/admin` shows, as the template's context: backends, clients, and recent tool calls.
 struct AdminDashboard {
@@ -13,16 +12,7 @@ struct AdminDashboard {
     let audit: [StoredAuditEvent]
     let filters: AuditQuery
     let notice: String?
-    let password: PasswordState
-
-    /// Where the operator password comes from, which decides what the password section offers.
-    enum PasswordState {
-        /// `OAUTH_PASSWORD` or `OAUTH_PASSWORD_HASH`: changed there, not here.
-        case configured
-        /// Generated on the first start and still unchanged; the file keeps it.
-        case generated(file: String)
-        case stored
-    }
+    let password: OperatorPasswordState
 
     static func notice(_ code: String?) -> String? {
         switch code {
