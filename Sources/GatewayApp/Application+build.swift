@@ -95,7 +95,7 @@ public func buildApplication(
         configuration: oauth, clients: database, transactions: database, grants: grants,
         metadataDocuments: metadataDocuments, pages: pages, throttle: passwordThrottle,
         operatorPassword: passwordCheck, memberSignIn: members.signIn,
-        consentOptions: GatewayConsentOptions(users: database, registry: registry)
+        consentOptions: GatewayConsentOptions(users: database, registry: registry, pool: members.pool)
     ).addRoutes(to: pageForms)
     TokenController<GatewayRequestContext>(configuration: oauth, clients: database, grants: grants).addRoutes(to: router)
 
@@ -119,7 +119,8 @@ public func buildApplication(
         allowed: AddressRanges(settings.operatorNetworks) ?? AddressRanges([])!)
     AdminController<GatewayRequestContext>(
         queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
-        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle
+        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle,
+        members: members.service, users: database
     ).addRoutes(to: pageForms.group().add(middleware: operatorOnly))
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
         .addRoutes(

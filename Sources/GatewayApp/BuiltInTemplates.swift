@@ -78,6 +78,50 @@ enum BuiltInTemplates {
           {{^has_backends}}<p class="muted">No backends are configured. See the README's "Backends" section.</p>{{/has_backends}}
         </section>
 
+        <section id="members">
+          <h2>Members</h2>
+          {{#has_members}}
+          <table>
+            <thead><tr><th>Name</th><th>Discord id</th><th>First seen</th><th>Last signed in</th></tr></thead>
+            <tbody>
+            {{#members}}
+            <tr><td data-label="Name">{{name}}</td><td data-label="Discord id"><code>{{discord_id}}</code></td><td data-label="First seen">{{first_seen}}</td><td data-label="Last signed in">{{last_seen}}</td></tr>
+            {{/members}}
+            </tbody>
+          </table>
+          {{/has_members}}
+          {{^has_members}}<p class="muted">No member has signed in with Discord yet.</p>{{/has_members}}
+        </section>
+
+        <section id="member-backends">
+          <h2>Member backends</h2>
+          {{#has_member_backends}}
+          <table>
+            <thead><tr><th>Backend</th><th>Who may use it</th><th>Owner</th><th>Where</th><th>Secrets</th><th>Changed</th><th></th></tr></thead>
+            <tbody>
+            {{#member_backends}}
+            <tr data-backend="{{id}}">
+              <td data-label="Backend"><strong>{{name}}</strong><br><code>{{id}}</code></td>
+              <td data-label="Who may use it">{{scope}}</td>
+              <td data-label="Owner">{{owner}}</td>
+              <td data-label="Where">{{transport}} {{location}}</td>
+              <td data-label="Secrets">{{secrets}} set</td>
+              <td data-label="Changed">{{updated}}</td>
+              <td>
+                <form method="post" action="/admin/backends/remove">
+                  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+                  <input type="hidden" name="backend_id" value="{{id}}">
+                  <button type="submit" class="danger" aria-label="Remove {{name}}">Remove</button>
+                </form>
+              </td>
+            </tr>
+            {{/member_backends}}
+            </tbody>
+          </table>
+          {{/has_member_backends}}
+          {{^has_member_backends}}<p class="muted">No backend has been added through /me, the API or the command line.</p>{{/has_member_backends}}
+        </section>
+
         <section id="clients">
           <h2>Connected applications</h2>
           {{#has_clients}}

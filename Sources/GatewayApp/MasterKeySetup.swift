@@ -6,17 +6,24 @@ import Logging
 /// `master-key` file, made (0600) on first start. A database sealed under another key refuses to start: a missing or
 /// wrong key must never make the gateway seal new secrets under a second key or show the old ones as broken.
 enum MasterKeySetup {
+    /// The sealer, its key checked against the database's; a new database stores the key's check.
     static func sealer(settings: GatewaySettings, store: any MemberBackendStore, logger: Logger) async throws(SettingsError)
         -> SecretSealer
     {
-        let key = try masterKey(settings: settings, logger: logger)
-        let sealer = SecretSealer(masterKey: key)
         let stored: String?
         do {
             stored = try await store.sealingKeyCheck()
         } catch {
             throw SettingsError(GatewaySettings.Name.databasePath, "cannot read the sealing key check: \(error)")
         }
+        // A database that has sealed secrets never gets a new key made for it: that key could not open them.
+        if stored != nil, try existingKey(settings: settings) == nil {
+            throw SettingsError(
+                GatewaySettings.Name.masterKey,
+                "this database's secrets were sealed under a master key that is not here: restore \(settings.masterKeyFile) "
+                    + "(check \(GatewaySettings.Name.dataDirectory)) or set \(GatewaySettings.Name.masterKey) to it")
+        }
+        let sealer = SecretSealer(masterKey: try masterKey(settings: settings, logger: logger))
         if let stored {
             guard sealer.verifies(keyCheck: stored) else {
                 let source =

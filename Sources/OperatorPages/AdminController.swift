@@ -1,3 +1,4 @@
+import Accounts
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,13 +22,18 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     let sessions = PageSessions()
     /// Shared with the consent page: one budget of wrong passwords per client address, wherever they are typed.
     let throttle: ConsentThrottle
+    /// Members and every member backend, which the operator sees and may remove.
+    let members: MemberBackendService?
+    let users: (any UserStore)?
     let now: @Sendable () -> Date = Date.init
 
     public init(
         queries: any OperatorQueries, grants: CachingGrantStore, registry: BackendRegistry, pages: AdminPages,
         password: OperatorPasswordCheck, operatorPassword: any OperatorPasswordChanger, secureCookies: Bool,
-        throttle: ConsentThrottle
+        throttle: ConsentThrottle, members: MemberBackendService? = nil, users: (any UserStore)? = nil
     ) {
+        self.members = members
+        self.users = users
         self.queries = queries
         self.grants = grants
         self.registry = registry
@@ -48,6 +54,7 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         router.post("/admin/logout") { request, _ in await signOut(request) }
         router.get("/admin") { request, _ in await showDashboard(request) }
         router.post("/admin/clients/revoke") { request, context in await revokeClient(request, context: context) }
+        router.post("/admin/backends/remove") { request, context in await removeBackend(request, context: context) }
         router.post("/admin/password") { request, context in await changePassword(request, context: context) }
     }
 
@@ -124,8 +131,11 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         // Listing first gives each backend's tool count even before any client asked (bounded by the list timeout).
         _ = await registry.merged(.tools)
         do {
+            let allUsers = (try? await users?.users()) ?? []
+            let memberBackends = (try? await members?.backends(for: .operator)) ?? []
             let view = AdminDashboard(
                 now: at, csrfToken: session.csrfToken, backends: await registry.status(),
+                users: allUsers, memberBackends: memberBackends,
                 clients: try await queries.clientSummaries(now: at), audit: try await queries.auditEvents(filters),
                 filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)),
                 password: operatorPassword.passwordState)
@@ -146,6 +156,21 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         grants.forgetAll()
         context.logger.info("operator revoked a client", metadata: ["client_id": "\(clientID)"])
         return AdminPages.seeOther("/admin?notice=revoked")
+    }
+
+    /// Removes a member backend (any scope, any owner): the operator manages everything.
+    private func removeBackend(_ incoming: Request, context: Context) async -> Response {
+        var request = incoming
+        guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
+        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let members, let id = form["backend_id"] else { return AdminPages.seeOther("/admin?notice=no_such_backend") }
+        do {
+            try await members.delete(id: id, by: .operator)
+        } catch {
+            return AdminPages.seeOther("/admin?notice=no_such_backend#member-backends")
+        }
+        context.logger.info("operator removed a member backend", metadata: ["backend": "\(id)"])
+        return AdminPages.seeOther("/admin?notice=backend_removed#member-backends")
     }
 
     // MARK: the password

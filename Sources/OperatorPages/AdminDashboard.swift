@@ -1,3 +1,4 @@
+import Accounts
 import Foundation
 import MCPCore
 import MCPGateway
@@ -8,6 +9,8 @@ struct AdminDashboard {
     let now: Date
     let csrfToken: String
     let backends: [JSONValue]
+    let users: [User]
+    let memberBackends: [MemberBackend]
     let clients: [ClientSummary]
     let audit: [StoredAuditEvent]
     let filters: AuditQuery
@@ -18,6 +21,8 @@ struct AdminDashboard {
         switch code {
         case "revoked": "Revoked the client and every token it held. It must register and be approved again."
         case "no_such_client": "That client no longer exists."
+        case "backend_removed": "Removed the backend and every member's credentials for it."
+        case "no_such_backend": "That backend no longer exists."
         case "password_changed":
             "Password changed. Every other /admin session is signed out; connected applications keep their access."
         case "password_changed_revoked":
@@ -48,6 +53,9 @@ struct AdminDashboard {
             "csrf_token": csrfToken, "notice": notice ?? "", "has_notice": notice != nil,
             "backends": backends.map(backendRow), "has_backends": !backends.isEmpty,
             "clients": clients.map(clientRow), "has_clients": !clients.isEmpty,
+            "members": users.filter { $0.id != User.operatorID }.map(memberRow),
+            "has_members": users.contains { $0.id != User.operatorID },
+            "member_backends": memberBackends.map(memberBackendRow), "has_member_backends": !memberBackends.isEmpty,
             "audit": audit.map(auditRow), "has_audit": !audit.isEmpty,
             "backend_options": backends.compactMap { $0["name"]?.stringValue }.map { name in
                 ["name": name, "selected": name == filters.backend] as [String: Any]
@@ -73,6 +81,30 @@ struct AdminDashboard {
             "transport": entry["transport"]?.stringValue ?? "", "state": state, "tools": tools, "latency": latency,
             "last_error": entry["last_error"]?.stringValue ?? "", "has_error": entry["last_error"]?.stringValue != nil,
             "era": entry["protocol_version"]?.stringValue ?? "",
+        ]
+    }
+
+    private func memberRow(_ user: User) -> [String: Any] {
+        [
+            "name": user.name, "discord_id": user.discordID ?? "", "first_seen": Self.time(user.firstSeenAt),
+            "last_seen": Self.ago(user.lastSeenAt, now: now),
+        ]
+    }
+
+    private func memberBackendRow(_ backend: MemberBackend) -> [String: Any] {
+        let owner = users.first { $0.id == backend.ownerID }?.name ?? backend.ownerID
+        let scope: String =
+            switch backend.scope {
+            case .global: "everyone"
+            case .user: "only \(owner)"
+            case .guild(let guildID, let roles): roles.isEmpty ? "guild \(guildID)" : "guild \(guildID), \(roles.count) role(s)"
+            case .channel(_, let channelID): "channel \(channelID)"
+            }
+        return [
+            "id": backend.id, "name": backend.name, "scope": scope, "owner": owner, "transport": backend.transport.name,
+            "location": backend.transport.url ?? "command",
+            "secrets": backend.sealedHeaders.count + backend.sealedEnvironment.count,
+            "updated": Self.ago(backend.updatedAt, now: now),
         ]
     }
 

@@ -2,16 +2,30 @@ import Accounts
 import MCPGateway
 import OAuthServer
 
-/// The consent page's choices for a signed-in member: the backends they may reach, one checkbox each.
+/// The consent page's choices for a signed-in member: the backends they may reach (the configured ones by name, their
+/// member backends by id), one checkbox each.
 struct GatewayConsentOptions: ConsentOptions {
     let users: any UserStore
     let registry: BackendRegistry
+    let pool: MemberBackendPool
 
     func options(for subject: String) async -> ConsentSubjectOptions {
         let name = (try? await users.user(id: subject))?.name ?? subject
-        let choices = registry.backends.map { backend in
+        var choices = registry.backends.map { backend in
             ConsentChoice(id: backend.settings.name, title: backend.settings.name, detail: "")
         }
+        for backend in await pool.visibleDefinitions(for: subject) {
+            choices.append(ConsentChoice(id: backend.id, title: backend.name, detail: Self.detail(backend.scope)))
+        }
         return ConsentSubjectOptions(displayName: name, choices: choices)
+    }
+
+    static func detail(_ scope: BackendScope) -> String {
+        switch scope {
+        case .global: "everyone's"
+        case .user: "yours"
+        case .guild: "your server's"
+        case .channel: "a channel's"
+        }
     }
 }

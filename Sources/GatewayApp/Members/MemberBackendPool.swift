@@ -66,7 +66,23 @@ actor MemberBackendPool: MemberBackendResolver {
         unusable = unusable.filter { current[$0.key] != nil }
     }
 
-    func backends(for subject: String) async -> [ManagedBackend] {
+    func resolve(for subject: String) async -> MemberResolution {
+        let viewer: Viewer
+        if subject == User.operatorID {
+            viewer = .operator
+        } else {
+            // A member who is in no allowed guild any more reaches nothing, the global backends included.
+            guard let accounts,
+                case .member(let standing)? = await accounts.viewer(userID: subject, channels: referencedChannels),
+                !standing.guilds.isEmpty
+            else { return MemberResolution(backends: [], reachesGlobalBackends: false) }
+            viewer = .member(standing)
+        }
+        return MemberResolution(backends: await backends(for: subject, viewer: viewer), reachesGlobalBackends: true)
+    }
+
+    /// The definitions `subject` may use now (for the consent page's choices), without connecting any.
+    func visibleDefinitions(for subject: String) async -> [MemberBackend] {
         guard !definitions.isEmpty else { return [] }
         let viewer: Viewer
         if subject == User.operatorID {
@@ -77,6 +93,12 @@ actor MemberBackendPool: MemberBackendResolver {
             }
             viewer = member
         }
+        return definitions.filter { ScopePolicy.maySee($0.scope, viewer: viewer) }
+    }
+
+    /// The member backends `viewer` may see, made where they are not running yet.
+    func backends(for subject: String, viewer: Viewer) async -> [ManagedBackend] {
+        guard !definitions.isEmpty else { return [] }
         var reachable: [ManagedBackend] = []
         let now = ContinuousClock.now
         for definition in definitions where ScopePolicy.maySee(definition.scope, viewer: viewer) {
@@ -109,6 +131,17 @@ actor MemberBackendPool: MemberBackendResolver {
     }
 
     /// Shuts down the backends nobody used for `idle`.
+    /// After a change through the service: the definitions again, and a member's changed credential takes effect at
+    /// their next call (their connection with the old value is shut down).
+    func changed(_ change: BackendChange) async {
+        if change.action == .credentialSet || change.action == .credentialRemoved,
+            let entry = running.removeValue(forKey: change.backendID + "/" + change.actor)
+        {
+            await retire(entry.managed)
+        }
+        await reload()
+    }
+
     func closeIdle() async {
         let now = ContinuousClock.now
         let stale = running.filter { now - $0.value.lastUsed >= idle }

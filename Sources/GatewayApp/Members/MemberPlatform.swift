@@ -47,7 +47,7 @@ struct MemberPlatform {
             checkURL: { url in await addressPolicy.refusal(for: url) },
             onChange: { change in
                 auditor.record(Self.auditEvent(change))
-                await poolReference.pool?.reload()
+                await poolReference.pool?.changed(change)
             })
         let pool = MemberBackendPool(
             service: service, store: database, accounts: accounts, registry: registry, httpClient: httpClient,

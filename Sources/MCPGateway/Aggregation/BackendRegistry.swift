@@ -49,7 +49,8 @@ public actor BackendRegistry {
     public func view(for subject: String?) async -> BackendView {
         let globals = backends
         guard let subject, let resolver = memberResolver.withLock({ $0 }) else { return BackendView(globals: globals) }
-        return BackendView(globals: globals, members: await resolver.backends(for: subject))
+        let resolution = await resolver.resolve(for: subject)
+        return BackendView(globals: resolution.reachesGlobalBackends ? globals : [], members: resolution.backends)
     }
 
     /// Starts watching a member backend's lists (the pool calls it once for each backend it makes).

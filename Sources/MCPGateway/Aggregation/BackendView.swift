@@ -17,5 +17,16 @@ public struct BackendView: Sendable {
 /// The member backends (defined by a community's members, scoped to a user, channel or guild) one subject may reach,
 /// each connected lazily; the composition root answers it from the definitions and the scope policy.
 public protocol MemberBackendResolver: Sendable {
-    func backends(for subject: String) async -> [ManagedBackend]
+    func resolve(for subject: String) async -> MemberResolution
+}
+
+public struct MemberResolution: Sendable {
+    public var backends: [ManagedBackend]
+    /// False for a member who no longer belongs to the community (in no allowed guild): they reach nothing at all.
+    public var reachesGlobalBackends: Bool
+
+    public init(backends: [ManagedBackend], reachesGlobalBackends: Bool) {
+        self.backends = backends
+        self.reachesGlobalBackends = reachesGlobalBackends
+    }
 }
