@@ -36,13 +36,15 @@ soak: build venv
 
 # On a release build: what authentication and the MCP envelope cost (ratios to /health), then mcp-gateway side by
 # side with the backend alone, ContextForge and mcp-proxy (installed into .build/bench-venvs on first use); the
-# side-by-side figures are written into BENCHMARKS.md. wrk drives the load.
+# side-by-side figures are written into BENCHMARKS.md; then what scoping costs a call and what an idle member backend
+# costs in memory (bench/members_bench.py). wrk drives the load.
 bench: system-deps venv
 	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
 	@$(PYTHON) scripts/embed-templates.py
 	$(SWIFT) build -c release --product mcp-gateway
 	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
 	$(VENV)/bin/python bench/compare_bench.py --bin .build/release/mcp-gateway --write
+	$(VENV)/bin/python bench/members_bench.py --bin .build/release/mcp-gateway
 
 # System packages the build needs (the SQLite headers); installs them only when missing.
 system-deps:
