@@ -289,27 +289,6 @@ enum BuiltInTemplates {
             <dt>Access</dt><dd>{{scope}}: the MCP tools this gateway offers</dd>
           </dl>
           {{#has_error}}<p class="error" role="alert">{{error}}</p>{{/has_error}}
-          {{#signed_in}}
-          <p class="who">Signed in as <strong>{{member_name}}</strong></p>
-          <form method="post" action="/oauth/authorize">
-            <input type="hidden" name="transaction_id" value="{{transaction_id}}">
-            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-            {{#has_choices}}
-            <input type="hidden" name="choose" value="1">
-            <fieldset>
-              <legend>What it may use</legend>
-              {{#choices}}
-              <label class="choice"><input type="checkbox" name="choice" value="{{id}}" checked> <span>{{title}}</span> <span class="note">{{detail}}</span></label>
-              {{/choices}}
-              <p class="note">Leave all checked to also include what you are given later.</p>
-            </fieldset>
-            {{/has_choices}}
-            <div class="buttons">
-              <button type="submit" name="decision" value="approve" class="approve">Approve</button>
-              <button type="submit" name="decision" value="deny">Deny</button>
-            </div>
-          </form>
-          {{/signed_in}}
           {{^signed_in}}
           <form method="post" action="/oauth/authorize">
             <input type="hidden" name="transaction_id" value="{{transaction_id}}">
@@ -331,6 +310,27 @@ enum BuiltInTemplates {
             <button type="submit" name="decision" value="sign_in" class="sign-in">Sign in with {{sign_in_provider}}</button>
           </form>
           {{/can_sign_in}}
+          {{/signed_in}}
+          {{#signed_in}}
+          <p class="who">Signed in as <strong>{{member_name}}</strong></p>
+          <form method="post" action="/oauth/authorize">
+            <input type="hidden" name="transaction_id" value="{{transaction_id}}">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            {{#has_choices}}
+            <input type="hidden" name="choose" value="1">
+            <fieldset>
+              <legend>What it may use</legend>
+              {{#choices}}
+              <label class="choice"><input type="checkbox" name="choice" value="{{id}}" checked> <span>{{title}}</span> <span class="note">{{detail}}</span></label>
+              {{/choices}}
+              <p class="note">Leave all checked to also include what you are given later.</p>
+            </fieldset>
+            {{/has_choices}}
+            <div class="buttons">
+              <button type="submit" name="decision" value="approve" class="approve">Approve</button>
+              <button type="submit" name="decision" value="deny">Deny</button>
+            </div>
+          </form>
           {{/signed_in}}
         </main>
         </body>

@@ -46,6 +46,9 @@ public struct BackendRequest: Sendable {
     public var timeout: Duration
     /// `Mcp-Param-<Name>` values for a modern backend: the tool's `x-mcp-header` arguments.
     public var parameterHeaders: [String: String] = [:]
+    /// On whose behalf the request is made: `operator`, or a member's user id; nil for the gateway's own requests
+    /// (health checks, catalog fetches).
+    public var subject: String?
 
     public init(
         method: String, params: JSONValue, clientCapabilities: JSONValue = [:], sessionKey: String? = nil,

@@ -283,9 +283,11 @@ public struct GatewayMethods: Sendable {
             }
             fields["_meta"] = meta.isEmpty ? nil : .object(meta)
         }
-        return BackendRequest(
+        var request = BackendRequest(
             method: method, params: .object(fields), clientCapabilities: call.clientCapabilities, sessionKey: call.sessionKey,
             timeout: route.backend.settings.timeout)
+        request.subject = call.subject
+        return request
     }
 
     static func reason(_ error: any Error) -> String {

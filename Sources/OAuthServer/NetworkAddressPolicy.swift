@@ -62,7 +62,15 @@ public enum NetworkAddressPolicy {
 
     /// Resolves `host` and classifies every address it has; blocking, so call it off the event loops.
     public static func resolveAndClassify(host: String) -> [Kind] {
-        if let literal = classify(literal: host) { return [literal] }
+        resolve(host: host).map(\.kind)
+    }
+
+    /// Every address `host` resolves to (itself, when it is a literal), as text, with its kind; blocking, so call it
+    /// off the event loops. A connection made to one of these, not to the name, cannot be steered elsewhere by a
+    /// second lookup.
+    public static func resolve(host: String) -> [(address: String, kind: Kind)] {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if let literal = classify(literal: bare) { return [(bare, literal)] }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)
@@ -71,29 +79,33 @@ public enum NetworkAddressPolicy {
             hints.ai_socktype = SOCK_STREAM
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+        guard getaddrinfo(bare, nil, &hints, &list) == 0, let first = list else { return [] }
         defer { freeaddrinfo(first) }
-        var kinds: [Kind] = []
+        var found: [(address: String, kind: Kind)] = []
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let entry = cursor {
             if let address = entry.pointee.ai_addr {
                 switch Int32(address.pointee.sa_family) {
                 case AF_INET:
-                    let bytes = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
-                    }
-                    kinds.append(classify(ipv4: bytes))
+                    var bytes = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                    let kind = withUnsafeBytes(of: bytes) { classify(ipv4: Array($0)) }
+                    found.append((text(family: AF_INET, &bytes, length: INET_ADDRSTRLEN), kind))
                 case AF_INET6:
-                    let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-                    }
-                    kinds.append(classify(ipv6: bytes))
+                    var bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                    let kind = withUnsafeBytes(of: bytes) { classify(ipv6: Array($0)) }
+                    found.append((text(family: AF_INET6, &bytes, length: INET6_ADDRSTRLEN), kind))
                 default:
-                    kinds.append(.restricted)
+                    found.append(("", .restricted))
                 }
             }
             cursor = entry.pointee.ai_next
         }
-        return kinds
+        return found
+    }
+
+    private static func text<Address>(family: Int32, _ address: inout Address, length: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(length))
+        guard inet_ntop(family, &address, &buffer, socklen_t(length)) != nil else { return "" }
+        return String(cString: buffer)
     }
 }

@@ -78,7 +78,7 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         var request = incoming
         let throttleKey = context.clientAddress ?? "unknown"
         if let wait = await throttle.retryAfter(throttleKey, now: now()) { return tooManyAttempts(wait) }
-        guard let form = await readForm(&request) else {
+        guard let form = await PageForm.read(&request, limit: Self.formLimit) else {
             return loginPage(error: "The form must be posted as a form.", status: .badRequest)
         }
         guard let posted = form["csrf_token"], let expected = request.cookies[loginCookie.name]?.value,
@@ -108,7 +108,9 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func signOut(_ incoming: Request) async -> Response {
         var request = incoming
         guard let (id, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
-        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), session.isCarried(by: form) else {
+            return refusedForm()
+        }
         await sessions.end(id: id)
         var headers = HTTPFields()
         headers[.setCookie] = sessionCookie.deleted
@@ -149,7 +151,9 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func revokeClient(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
         guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
-        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), session.isCarried(by: form) else {
+            return refusedForm()
+        }
         guard let clientID = form["client_id"], (try? await queries.removeClient(id: clientID)) == true else {
             return AdminPages.seeOther("/admin?notice=no_such_client")
         }
@@ -162,7 +166,9 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func removeBackend(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
         guard let (_, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
-        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), session.isCarried(by: form) else {
+            return refusedForm()
+        }
         guard let members, let id = form["backend_id"] else { return AdminPages.seeOther("/admin?notice=no_such_backend") }
         do {
             try await members.delete(id: id, by: .operator)
@@ -180,7 +186,9 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func changePassword(_ incoming: Request, context: Context) async -> Response {
         var request = incoming
         guard let (id, session) = await currentSession(request) else { return AdminPages.seeOther("/admin/login") }
-        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else { return refusedForm() }
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), session.isCarried(by: form) else {
+            return refusedForm()
+        }
         let throttleKey = context.clientAddress ?? "unknown"
         if await throttle.retryAfter(throttleKey, now: now()) != nil {
             return AdminPages.seeOther("/admin?notice=password_throttled#password")
@@ -227,19 +235,6 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
             let session = await sessions.session(id: id, now: now(), passwordFingerprint: fingerprint)
         else { return nil }
         return (id, session)
-    }
-
-    private func readForm(_ request: inout Request) async -> FormBody? {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
-            let body = try? await request.collectBody(upTo: Self.formLimit)
-        else { return nil }
-        let form = FormBody(String(buffer: body))
-        return form.repeated.isEmpty ? form : nil
-    }
-
-    static func carriesToken(_ form: FormBody, of session: PageSessions.Session) -> Bool {
-        guard let token = form["csrf_token"] else { return false }
-        return TokenCrypto.constantTimeEquals(token, session.csrfToken)
     }
 
     private func refusedForm() -> Response {

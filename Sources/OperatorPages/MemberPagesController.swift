@@ -113,7 +113,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
         guard let signIn else {
             return signInPage(error: "Signing in with Discord is not set up on this gateway.", status: .notFound)
         }
-        guard let form = await readForm(&request), let posted = form["csrf_token"],
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), let posted = form["csrf_token"],
             let expected = request.cookies[formCookie.name]?.value,
             TokenCrypto.constantTimeEquals(posted, expected)
         else { return signInPage(error: "The form expired; try again.", status: .badRequest) }
@@ -155,8 +155,8 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
 
     func signOut(_ incoming: Request) async -> Response {
         var request = incoming
-        if let (id, session) = await currentSession(request), let form = await readForm(&request),
-            Self.carriesToken(form, of: session)
+        if let (id, session) = await currentSession(request), let form = await PageForm.read(&request, limit: Self.formLimit),
+            session.isCarried(by: form)
         {
             await sessions.end(id: id)
         }
@@ -209,7 +209,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
     ) async -> Response {
         var request = incoming
         guard let (_, session) = await currentSession(request) else { return PageResponses.seeOther("/me") }
-        guard let form = await readForm(&request), Self.carriesToken(form, of: session) else {
+        guard let form = await PageForm.read(&request, limit: Self.formLimit), session.isCarried(by: form) else {
             return await show(request, error: "The form expired; try again.", status: .badRequest)
         }
         guard let viewer = await viewers.viewer(session.subject) else { return PageResponses.seeOther("/me") }
@@ -249,15 +249,4 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
         return (id, session)
     }
 
-    private func readForm(_ request: inout Request) async -> FormBody? {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
-            let body = try? await request.collectBody(upTo: Self.formLimit)
-        else { return nil }
-        return FormBody(String(buffer: body))
-    }
-
-    static func carriesToken(_ form: FormBody, of session: PageSessions.Session) -> Bool {
-        guard let posted = form["csrf_token"] else { return false }
-        return TokenCrypto.constantTimeEquals(posted, session.csrfToken)
-    }
 }

@@ -24,6 +24,17 @@ final class BackendHTTPClient: Sendable {
     }
 
     private static func make() -> HTTPClient {
+        HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration())
+    }
+
+    /// A client of its own for one member backend, connecting to `address` whenever it is asked for `host`.
+    static func pinned(host: String, address: String) -> HTTPClient {
+        var configuration = configuration()
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    private static func configuration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)),
             connectionPool: .init(idleTimeout: .seconds(60)))
@@ -32,6 +43,6 @@ final class BackendHTTPClient: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         // Streams (event streams, slow calls) each hold a connection; the default of 8 per host would queue calls.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return configuration
     }
 }

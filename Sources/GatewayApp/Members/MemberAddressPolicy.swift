@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import MCPCore
 import NIOPosix
@@ -13,62 +14,64 @@ struct MemberAddressPolicy: Sendable {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
     }
 
-    /// Why `url` may not be reached, or nil when it may. Every address its host resolves to must be public.
-    func refusal(for url: String) async -> String? {
-        guard let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return "it has no host" }
+    /// Where a connection to `url` goes: to a named host as it is (the operator allowed it), to a public address the
+    /// host resolved to (pinned: the connection is made to that very address, so no second lookup can steer it to an
+    /// internal one), or nowhere, with the reason.
+    enum Destination: Sendable, Equatable {
+        case allowedHost
+        case pinned(host: String, address: String)
+        case refused(String)
+    }
+
+    func destination(for url: String) async -> Destination {
+        guard let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return .refused("it has no host") }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if allowedHosts.contains(host) || allowedHosts.contains(bare) { return nil }
-        let kinds: [NetworkAddressPolicy.Kind]
+        if allowedHosts.contains(host) || allowedHosts.contains(bare) { return .allowedHost }
+        let addresses: [(address: String, kind: NetworkAddressPolicy.Kind)]
         do {
-            kinds = try await NIOThreadPool.singleton.runIfActive { NetworkAddressPolicy.resolveAndClassify(host: bare) }
+            addresses = try await NIOThreadPool.singleton.runIfActive { NetworkAddressPolicy.resolve(host: bare) }
         } catch {
-            return "\(host) could not be resolved"
+            return .refused("\(host) could not be resolved")
         }
-        guard !kinds.isEmpty else { return "\(host) does not resolve" }
-        guard kinds.allSatisfy({ $0 == .global }) else {
-            return "\(host) leads to a private or internal address (the operator can allow it with GATEWAY_MEMBER_PRIVATE_HOSTS)"
+        guard let first = addresses.first else { return .refused("\(host) does not resolve") }
+        guard addresses.allSatisfy({ $0.kind == .global }) else {
+            return .refused(
+                "\(host) leads to a private or internal address (the operator can allow it with GATEWAY_MEMBER_PRIVATE_HOSTS)")
         }
+        return .pinned(host: bare, address: first.address)
+    }
+
+    /// Why `url` may not be reached, or nil when it may: what a definition is checked with.
+    func refusal(for url: String) async -> String? {
+        if case .refused(let reason) = await destination(for: url) { return reason }
         return nil
     }
 }
 
-/// A member's HTTP backend, checked against the address policy every time it connects and again on a request when
-/// the last check is older than `recheck`, so a name that starts resolving to an internal address is cut off.
-final class AddressCheckedBackend: Backend {
+/// A member's HTTP backend with its own HTTP client, whose every connection goes to the address checked when the
+/// backend was made (the client's DNS override keeps the host name for TLS). The client is shut down with it.
+final class PinnedBackend: Backend {
     let inner: any Backend
-    let url: String
-    let policy: MemberAddressPolicy
-    let recheck: Duration
-    private let lastCheck = Mutex<ContinuousClock.Instant?>(nil)
+    let client: HTTPClient
 
-    init(_ inner: any Backend, url: String, policy: MemberAddressPolicy, recheck: Duration = .seconds(30)) {
+    init(_ inner: any Backend, client: HTTPClient) {
         self.inner = inner
-        self.url = url
-        self.policy = policy
-        self.recheck = recheck
+        self.client = client
     }
 
     func connect(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
-        try await check(force: true)
-        return try await inner.connect(notifications: notifications)
+        try await inner.connect(notifications: notifications)
     }
 
     func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<JSONValue, JSONRPC.Failure>
     {
-        try await check(force: false)
-        return try await inner.send(request, observer: observer)
+        try await inner.send(request, observer: observer)
     }
 
     func endSession(_ key: String) async { await inner.endSession(key) }
-    func shutdown() async { await inner.shutdown() }
 
-    private func check(force: Bool) async throws {
-        let now = ContinuousClock.now
-        if !force, let last = lastCheck.withLock({ $0 }), now - last < recheck { return }
-        if let refusal = await policy.refusal(for: url) {
-            lastCheck.withLock { $0 = nil }
-            throw BackendError.unreachable("refused: \(refusal)")
-        }
-        lastCheck.withLock { $0 = now }
+    func shutdown() async {
+        await inner.shutdown()
+        try? await client.shutdown()
     }
 }

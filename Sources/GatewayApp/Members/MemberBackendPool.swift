@@ -1,4 +1,5 @@
 import Accounts
+import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPBackends
@@ -183,10 +184,10 @@ actor MemberBackendPool: MemberBackendResolver {
         }
         let backend: any Backend
         if !secrets.missing.isEmpty {
-            backend = MissingCredentialBackend(
+            backend = UnavailableBackend(
                 message: "set your \(secrets.missing.joined(separator: ", ")) for \(definition.name) at \(issuer)/me")
         } else {
-            backend = makeBackend(definition, secrets: secrets)
+            backend = await makeBackend(definition, secrets: secrets)
         }
         let managed = ManagedBackend(
             settings: .init(
@@ -198,19 +199,32 @@ actor MemberBackendPool: MemberBackendResolver {
         return managed
     }
 
-    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets) -> any Backend {
+    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets) async -> any Backend {
         switch definition.transport {
-        case .streamableHTTP(let url):
-            let http = StreamableHTTPBackend(
-                name: definition.name, url: url, headers: secrets.headers, client: httpClient.shared,
-                gatewayVersion: GatewayVersion.current, logger: logger)
-            return definition.ownerID == User.operatorID
-                ? http : AddressCheckedBackend(http, url: url, policy: addressPolicy)
-        case .sse(let url):
-            let sse = LegacySSEBackend(
-                name: definition.name, url: url, headers: secrets.headers, client: httpClient.shared,
-                gatewayVersion: GatewayVersion.current, logger: logger)
-            return definition.ownerID == User.operatorID ? sse : AddressCheckedBackend(sse, url: url, policy: addressPolicy)
+        case .streamableHTTP(let url), .sse(let url):
+            // The operator's own backends go where they say; a member's only to the public address checked now.
+            var client = httpClient.shared
+            var pinned: HTTPClient?
+            if definition.ownerID != User.operatorID {
+                switch await addressPolicy.destination(for: url) {
+                case .refused(let reason): return UnavailableBackend(message: "refused: \(reason)")
+                case .allowedHost: break
+                case .pinned(let host, let address):
+                    pinned = BackendHTTPClient.pinned(host: host, address: address)
+                    client = pinned ?? client
+                }
+            }
+            let http: any Backend =
+                if case .sse = definition.transport {
+                    LegacySSEBackend(
+                        name: definition.name, url: url, headers: secrets.headers, client: client,
+                        gatewayVersion: GatewayVersion.current, logger: logger)
+                } else {
+                    StreamableHTTPBackend(
+                        name: definition.name, url: url, headers: secrets.headers, client: client,
+                        gatewayVersion: GatewayVersion.current, logger: logger)
+                }
+            return pinned.map { PinnedBackend(http, client: $0) } ?? http
         case .stdio(let command, let arguments):
             return StdioBackend(
                 name: definition.name,
@@ -223,9 +237,10 @@ actor MemberBackendPool: MemberBackendResolver {
     }
 }
 
-/// A shared backend for a member who has not filled in their own credential: it never connects, and says where to
-/// fill it in, so their calls fail with that message and nobody else is affected.
-struct MissingCredentialBackend: Backend {
+/// A member backend that cannot be used by this caller: a shared one whose member header they have not filled in, or
+/// one whose address is refused. It never connects and says why, so their calls fail with that message and nobody
+/// else is affected.
+struct UnavailableBackend: Backend {
     let message: String
 
     func connect(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
