@@ -9,6 +9,7 @@ A test that provokes violations on purpose asserts them, then calls `discord_fak
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,16 @@ def discord_fake():
     finally:
         fake.stop()
     assert_no_violations(fake)
+
+
+@contextmanager
+def no_new_violations(fake: DiscordFake):
+    """Fails the test when the fake records a violation (or fails itself) while the block runs: for a fake shared by a
+    module's tests, so that each test answers for its own requests."""
+    with fake.lock:
+        seen_violations, seen_errors = len(fake.violations), len(fake.errors)
+    yield
+    with fake.lock:
+        new_violations, new_errors = fake.violations[seen_violations:], fake.errors[seen_errors:]
+    if new_violations or new_errors:
+        pytest.fail(f"fake Discord: violations {new_violations}, own failures {new_errors}", pytrace=False)

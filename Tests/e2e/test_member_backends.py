@@ -30,7 +30,7 @@ from cli_helpers import cli
 from conftest import _watch
 from discord_fake import DiscordFake
 from discord_fake.permissions import FLAGS
-from discord_fixtures import assert_no_violations, discord_fake  # noqa: F401
+from discord_fixtures import assert_no_violations, no_new_violations, discord_fake  # noqa: F401
 from gateway import Gateway, free_port, serve_until_exit
 from member_backend_helpers import (
     API,
@@ -116,14 +116,8 @@ def setup(module_setup: Setup, request: pytest.FixtureRequest):
     if not module_setup.gw.running:
         pytest.fail(f"the module's gateway is not running any more\n{module_setup.gw.logs()}")
     _watch(request.node, module_setup.gw)
-    fake = module_setup.fake
-    with fake.lock:
-        seen_violations, seen_errors = len(fake.violations), len(fake.errors)
-    yield module_setup
-    with fake.lock:
-        new_violations, new_errors = fake.violations[seen_violations:], fake.errors[seen_errors:]
-    if new_violations or new_errors:
-        pytest.fail(f"fake Discord: violations {new_violations}, own failures {new_errors}", pytrace=False)
+    with no_new_violations(module_setup.fake):
+        yield module_setup
 
 
 @pytest.fixture
