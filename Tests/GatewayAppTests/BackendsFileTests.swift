@@ -42,6 +42,21 @@ import Testing
         #expect(command.workingDirectory == "/tmp" && definitions[1].prefix == "files")
     }
 
+    @Test func aBackendMayBeKeptFromMembers() throws {
+        let definitions = try parse(
+            """
+            {"backends": {
+              "open": {"url": "https://open.example.com/mcp"},
+              "kept": {"url": "https://kept.example.com/mcp", "operator_only": true},
+              "bot": {"type": "discord", "token": "\(String(repeating: "x", count: 30))", "operator_only": true}
+            }}
+            """)
+        #expect(definitions.map(\.name) == ["bot", "kept", "open"])
+        #expect(definitions.map(\.operatorOnly) == [true, true, false])
+        #expect(
+            failure(#"{"backends": {"a": {"url": "https://a.example.com/mcp", "operator_only": "sometimes"}}}"#) != "(parsed)")
+    }
+
     @Test func aClaudeDesktopFileIsTakenAsItIs() throws {
         let definitions = try parse(
             """

@@ -13,16 +13,19 @@ import Testing
         let cutOff: Set<String>
 
         func resolve(for subject: String) async -> MemberResolution {
-            MemberResolution(backends: members[subject] ?? [], reachesGlobalBackends: !cutOff.contains(subject))
+            MemberResolution(
+                backends: members[subject] ?? [], reachesGlobalBackends: !cutOff.contains(subject),
+                isOperator: subject == "operator")
         }
     }
 
-    func managed(_ id: String, prefix: String, _ backend: FakeBackend) -> ManagedBackend {
+    func managed(_ id: String, prefix: String, _ backend: FakeBackend, operatorOnly: Bool = false) -> ManagedBackend {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return ManagedBackend(
             settings: .init(
-                name: id, prefix: prefix, transport: "fake", timeout: .seconds(5), toolFilter: .init(allow: [], deny: [])),
+                name: id, prefix: prefix, transport: "fake", timeout: .seconds(5), toolFilter: .init(allow: [], deny: []),
+                operatorOnly: operatorOnly),
             backend: backend, uriPrefix: prefix + "-" + id, logger: logger)
     }
 
@@ -76,5 +79,27 @@ import Testing
             return
         }
         #expect(failure.message.hasPrefix("Unknown tool"))
+    }
+
+    @Test func aGlobalBackendKeptFromMembersIsTheOperatorsAlone() async {
+        let open = FakeBackend(tools: ["echo"])
+        let kept = FakeBackend(tools: ["ban"])
+        let registry = BackendRegistry(
+            backends: [managed("open", prefix: "open", open), managed("admin", prefix: "admin", kept, operatorOnly: true)],
+            listTimeout: .seconds(2))
+        registry.resolveMemberBackends(with: Resolver(members: [:], cutOff: []))
+        let methods = GatewayMethods(identity: MCPServerIdentity(version: "test", instructions: nil), registry: registry)
+        #expect(names(await methods.answer(method: "tools/list", params: nil, call: call("discord:1"))) == ["open__echo"])
+        #expect(
+            Set(names(await methods.answer(method: "tools/list", params: nil, call: call("operator")))) == [
+                "open__echo", "admin__ban",
+            ])
+        let refused = await methods.answer(
+            method: "tools/call", params: ["name": "admin__ban", "arguments": [:]], call: call("discord:1"))
+        guard case .failure = refused else {
+            Issue.record("a member reached an operator-only backend")
+            return
+        }
+        #expect(await kept.calls.filter { $0.method == "tools/call" }.isEmpty)
     }
 }

@@ -1347,6 +1347,8 @@ def test_a_member_who_leaves_every_allowed_guild_reaches_nothing_not_even_global
     assert has_backend(tools_of(gw, token), "alpha")
     fake.remove_member(fake.ids["guild"], member)
     wait_for(lambda: not tools_of(gw, token), what="the member's tool list to empty after leaving the guild")
+    # Others' listings (here the operator's) leave routes behind; none of them may serve the cut-off member.
+    assert has_backend(tools_of(gw, operator_token(gw, "mcp")), "alpha")
     refused = call_tool(gw, token, "alpha__echo", {"text": "still here?"})
     assert not succeeded(refused) and "Unknown tool" in error_text(refused), refused
 
@@ -1402,3 +1404,24 @@ def test_an_idle_member_backend_is_disconnected_and_comes_back_on_use(discord_fa
     assert connected() == 1
     wait_for(lambda: connected() == 0, timeout=25, what="the idle backend to be disconnected")
     assert text_of(call_tool(gw, mcp, "sleepy__echo", {"text": "again"})) == "idle: again"
+
+
+def test_a_global_backend_marked_operator_only_is_kept_from_members(discord_fake, dedicated, fixture_backends, tmp_path):
+    from test_member_sign_in import new_browser, sign_in
+
+    shared, kept = fixture_backends("shared"), fixture_backends("kept")
+    backends = write_backends_file(tmp_path / "backends.json", {
+        "shared": {"url": shared.url}, "kept": {"url": kept.url, "operator_only": True}})
+    gw = dedicated("operator-only gateway", BACKENDS_FILE=str(backends))
+    member = new_member(discord_fake)
+    with new_browser() as http:
+        offered = {c["value"] for c in sign_in(http, gw, discord_fake, member).form.choices}
+    assert "shared" in offered and "kept" not in offered, offered
+    member_token = member_mcp_token(gw, discord_fake, member)
+    names = tools_of(gw, member_token)
+    assert has_backend(names, "shared") and not has_backend(names, "kept"), names
+    operator = operator_token(gw, "mcp")
+    assert has_backend(tools_of(gw, operator), "kept")
+    refused = call_tool(gw, member_token, "kept__echo", {"text": "mine?"})
+    assert not succeeded(refused) and "Unknown tool" in error_text(refused), refused
+    assert text_of(call_tool(gw, operator, "kept__echo", {"text": "yes"})) == "kept: yes"

@@ -34,6 +34,8 @@ public struct BackendDefinition: Sendable, Equatable {
     public var deniedTools: [String]
     /// Where it was configured: the file, or the environment variable.
     public var source: String
+    /// Kept from members who sign in with Discord: only the operator's grants and tokens reach it.
+    public var operatorOnly = false
 
     public static let defaultTimeoutSeconds = 60
 

@@ -52,7 +52,7 @@ enum BackendFactory {
                 name: definition.name, prefix: definition.prefix, transport: definition.transportName,
                 timeout: .seconds(definition.timeoutSeconds),
                 toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
-                auditsResults: definition.isBuiltIn),
+                auditsResults: definition.isBuiltIn, operatorOnly: definition.operatorOnly),
             backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
     }
 

@@ -8,7 +8,7 @@ enum BackendsFile {
     /// Fields of a backend entry; anything else in a `backends` file is a mistake worth refusing.
     static let knownFields: Set<String> = [
         "url", "transport", "type", "command", "args", "env", "cwd", "prefix", "headers", "timeout_seconds", "enabled",
-        "disabled", "tools",
+        "disabled", "tools", "operator_only",
     ]
 
     static func parse(_ bytes: [UInt8], source: String, environment: [String: String]) throws(BackendConfigurationError)
@@ -107,9 +107,11 @@ private struct BackendEntry {
         }
         if !headers.isEmpty, case .stdio = transport { throw fail("headers", "only HTTP backends take headers") }
         let (allowed, denied) = try toolFilter(fields["tools"])
-        return BackendDefinition(
+        var definition = BackendDefinition(
             name: name, prefix: prefix, transport: transport, headers: headers, timeoutSeconds: timeout, enabled: enabled,
             allowedTools: allowed, deniedTools: denied, source: source)
+        definition.operatorOnly = try bool(fields, "operator_only") ?? false
+        return definition
     }
 
     private func transport(_ fields: [String: JSONValue]) throws(BackendConfigurationError) -> BackendDefinition.Transport {
@@ -117,7 +119,9 @@ private struct BackendEntry {
         let transport = try string(fields, "transport")?.lowercased()
         if type == "discord" {
             var settings = fields
-            for field in ["type", "prefix", "timeout_seconds", "enabled", "disabled", "tools"] { settings[field] = nil }
+            for field in ["type", "prefix", "timeout_seconds", "enabled", "disabled", "tools", "operator_only"] {
+                settings[field] = nil
+            }
             let expanded = try expandAll(settings)
             do throws(DiscordBackendSettings.Problem) {
                 return .discord(try DiscordBackendSettings(fields: expanded))

@@ -11,7 +11,8 @@ struct GatewayConsentOptions: ConsentOptions {
 
     func options(for subject: String) async -> ConsentSubjectOptions {
         let name = (try? await users.user(id: subject))?.name ?? subject
-        var choices = registry.backends.map { backend in
+        let configured = registry.backends.filter { subject == User.operatorID || !$0.settings.operatorOnly }
+        var choices = configured.map { backend in
             ConsentChoice(id: backend.settings.name, title: backend.settings.name, detail: "")
         }
         for backend in await pool.visibleDefinitions(for: subject) {

@@ -76,10 +76,12 @@ actor MemberBackendPool: MemberBackendResolver {
             guard let accounts,
                 case .member(let standing)? = await accounts.viewer(userID: subject, channels: referencedChannels),
                 !standing.guilds.isEmpty
-            else { return MemberResolution(backends: [], reachesGlobalBackends: false) }
+            else { return MemberResolution(backends: [], reachesGlobalBackends: false, isOperator: false) }
             viewer = .member(standing)
         }
-        return MemberResolution(backends: await backends(for: subject, viewer: viewer), reachesGlobalBackends: true)
+        return MemberResolution(
+            backends: await backends(for: subject, viewer: viewer), reachesGlobalBackends: true,
+            isOperator: subject == User.operatorID)
     }
 
     /// The definitions `subject` may use now (for the consent page's choices), without connecting any.

@@ -18,7 +18,7 @@ public actor BackendRegistry {
     /// Backends taken out of service that still finish their calls in flight before they are shut down.
     private var retiring: [ObjectIdentifier: ManagedBackend] = [:]
     let listTimeout: Duration
-    /// The routes of each view that was listed: the global backends' (key []) and each set of member backends'.
+    /// The routes of each view that was listed, by the backends it holds: the global backends', and each caller's.
     private var tables: [[ObjectIdentifier]: RouteTable] = [:]
     private let maximumTables = 1024
     private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
@@ -50,7 +50,10 @@ public actor BackendRegistry {
         let globals = backends
         guard let subject, let resolver = memberResolver.withLock({ $0 }) else { return BackendView(globals: globals) }
         let resolution = await resolver.resolve(for: subject)
-        return BackendView(globals: resolution.reachesGlobalBackends ? globals : [], members: resolution.backends)
+        let reached =
+            !resolution.reachesGlobalBackends
+            ? [] : resolution.isOperator ? globals : globals.filter { !$0.settings.operatorOnly }
+        return BackendView(globals: reached, members: resolution.backends)
     }
 
     /// Starts watching a member backend's lists (the pool calls it once for each backend it makes).
@@ -192,7 +195,10 @@ public actor BackendRegistry {
                     if reachable(backend.settings.name) { exposed.append(.object(fields)) }
                 }
             }
-            if tables[view.key] == nil, tables.count >= maximumTables { tables = tables.filter { $0.key.isEmpty } }
+            if tables[view.key] == nil, tables.count >= maximumTables {
+                let everyGlobal = backends.map(ObjectIdentifier.init)
+                tables = tables.filter { $0.key == everyGlobal }
+            }
             var table = tables[view.key] ?? RouteTable()
             if kind == .tools {
                 table.tools = routes
@@ -237,7 +243,7 @@ public actor BackendRegistry {
     }
 
     func toolDefinition(_ exposedName: String, view: BackendView? = nil) -> JSONValue? {
-        tables[(view ?? BackendView(globals: [])).key]?.toolDefinitions[exposedName]
+        tables[(view ?? BackendView(globals: backends)).key]?.toolDefinitions[exposedName]
     }
 
     /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.

@@ -2,13 +2,14 @@
 public struct BackendView: Sendable {
     public let globals: [ManagedBackend]
     public let members: [ManagedBackend]
-    /// Names the view's routes: empty for the global backends alone.
+    /// Names the view's routes: every backend in it, so two views share routes only when they reach the same backends
+    /// (a member cut off, or kept from operator-only backends, never borrows a wider view's routes).
     let key: [ObjectIdentifier]
 
     public init(globals: [ManagedBackend], members: [ManagedBackend] = []) {
         self.globals = globals
         self.members = members
-        key = members.map(ObjectIdentifier.init)
+        key = (globals + members).map(ObjectIdentifier.init)
     }
 
     var all: [ManagedBackend] { members.isEmpty ? globals : globals + members }
@@ -24,9 +25,12 @@ public struct MemberResolution: Sendable {
     public var backends: [ManagedBackend]
     /// False for a member who no longer belongs to the community (in no allowed guild): they reach nothing at all.
     public var reachesGlobalBackends: Bool
+    /// Whether the caller is the operator, who also reaches the global backends kept from members.
+    public var isOperator: Bool
 
-    public init(backends: [ManagedBackend], reachesGlobalBackends: Bool) {
+    public init(backends: [ManagedBackend], reachesGlobalBackends: Bool, isOperator: Bool) {
         self.backends = backends
         self.reachesGlobalBackends = reachesGlobalBackends
+        self.isOperator = isOperator
     }
 }

@@ -13,11 +13,14 @@ public actor ManagedBackend {
         /// Whether tool answers go into the audit trail (their first line and upstream status). Only for the
         /// built-in backends, whose answers are known to carry no secrets; another server's answer might.
         public var auditsResults: Bool
+        /// Only the operator's callers reach it; members who sign in never see it.
+        public var operatorOnly: Bool
 
         public init(
             name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter,
-            auditsResults: Bool = false
+            auditsResults: Bool = false, operatorOnly: Bool = false
         ) {
+            self.operatorOnly = operatorOnly
             self.auditsResults = auditsResults
             self.name = name
             self.prefix = prefix
@@ -279,6 +282,7 @@ public actor ManagedBackend {
             "state": .string(state.rawValue),
             "tools": .int(Int64(catalog.lists[.tools]?.count ?? 0)),
         ]
+        if settings.operatorOnly { entry["operator_only"] = true }
         if let description {
             entry["era"] = .string(description.era.isModern ? "modern" : "handshake")
             entry["protocol_version"] = .string(description.era.version)
