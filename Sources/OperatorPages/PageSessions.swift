@@ -17,12 +17,14 @@ public actor PageSessions {
 
     let idleTimeout: TimeInterval
     let absoluteTimeout: TimeInterval
-    private let maximumSessions = 100
+    /// Past this many live sessions, the one idle longest ends: the operator's pages need few, a community's many.
+    let maximumSessions: Int
     private var sessions: [String: Session] = [:]
 
-    public init(idleTimeout: TimeInterval = 30 * 60, absoluteTimeout: TimeInterval = 12 * 3600) {
+    public init(idleTimeout: TimeInterval = 30 * 60, absoluteTimeout: TimeInterval = 12 * 3600, maximumSessions: Int = 100) {
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
+        self.maximumSessions = maximumSessions
     }
 
     /// A new session: the id for the cookie and the session (with its CSRF token for the forms).

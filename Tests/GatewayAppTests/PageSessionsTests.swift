@@ -48,4 +48,21 @@ import Testing
         #expect(await sessions.session(id: other, now: start, passwordFingerprint: "new") == nil)
         #expect(await sessions.session(id: other, now: start, passwordFingerprint: "old") == nil, "ended for good")
     }
+
+    @Test func pastTheMaximumTheSessionIdleLongestEnds() async {
+        let sessions = PageSessions(maximumSessions: 2)
+        let (first, _) = await sessions.create(now: start, passwordFingerprint: "member", subject: "discord:1")
+        let (second, _) = await sessions.create(
+            now: start.addingTimeInterval(1), passwordFingerprint: "member", subject: "discord:2")
+        #expect(
+            await sessions.session(id: first, now: start.addingTimeInterval(2), passwordFingerprint: "member")?.subject
+                == "discord:1")
+        let (third, _) = await sessions.create(
+            now: start.addingTimeInterval(3), passwordFingerprint: "member", subject: "discord:3")
+        #expect(await sessions.session(id: second, now: start.addingTimeInterval(4), passwordFingerprint: "member") == nil)
+        #expect(await sessions.session(id: first, now: start.addingTimeInterval(4), passwordFingerprint: "member") != nil)
+        #expect(
+            await sessions.session(id: third, now: start.addingTimeInterval(4), passwordFingerprint: "member")?.subject
+                == "discord:3")
+    }
 }

@@ -57,7 +57,8 @@ struct MemberPlatform {
         await pool.reload()
         registry.resolveMemberBackends(with: pool)
         let viewers = ViewerResolver(accounts: accounts, channels: { await service.referencedChannels() })
-        return MemberPlatform(service: service, pool: pool, viewers: viewers, sessions: PageSessions(), signIn: signIn)
+        return MemberPlatform(
+            service: service, pool: pool, viewers: viewers, sessions: PageSessions(maximumSessions: 10_000), signIn: signIn)
     }
 
     /// A backend change in the audit trail: the backend's name, `backends/<action>`, and who changed which fields.
