@@ -13,13 +13,14 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     /// The socket peer, unless a trusted proxy named the client (ForwardedClientMiddleware).
     public var clientAddress: String?
     public var accessGrant: AccessGrant?
-    public let connectionClosed: EventLoopFuture<Void>?
+    public let channel: (any Channel)?
+    public var connectionClosed: EventLoopFuture<Void>? { channel?.closeFuture }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
         self.clientAddress = remoteAddress?.ipAddress
-        self.connectionClosed = source.channel.closeFuture
+        self.channel = source.channel
     }
 
     /// Sessions on /mcp belong to the grant that opened them.

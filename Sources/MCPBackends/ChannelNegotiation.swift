@@ -77,12 +77,8 @@ struct ChannelNegotiation {
         case .handshake:
             params = request.params
         }
-        do {
-            return try await withTimeout(request.timeout) {
-                try await peer.request(method: request.method, params: params, observer: observer)
-            }
-        } catch is TimeoutExpired {
-            throw BackendError.timedOut(request.timeout)
+        return try await request.withinTimeout {
+            try await peer.request(method: request.method, params: params, observer: observer)
         }
     }
 }

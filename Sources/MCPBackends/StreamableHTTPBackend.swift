@@ -133,15 +133,11 @@ public actor StreamableHTTPBackend: Backend {
     > {
         guard !isShutDown else { throw BackendError.shutDown }
         guard let era else { throw BackendError.unreachable("not connected") }
-        do {
-            return try await withTimeout(request.timeout) {
-                switch era {
-                case .modern(let version): try await self.sendModern(request, version: version, observer: observer)
-                case .handshake: try await self.sendHandshake(request, observer: observer)
-                }
+        return try await request.withinTimeout {
+            switch era {
+            case .modern(let version): try await self.sendModern(request, version: version, observer: observer)
+            case .handshake: try await self.sendHandshake(request, observer: observer)
             }
-        } catch is TimeoutExpired {
-            throw BackendError.timedOut(request.timeout)
         }
     }
 

@@ -49,6 +49,9 @@ public struct BackendRequest: Sendable {
     /// On whose behalf the request is made: `operator`, or a member's user id; nil for the gateway's own requests
     /// (health checks, catalog fetches).
     public var subject: String?
+    /// The client call this request answers, when a client is waiting: its manager then enforces `timeout` by
+    /// stopping the call, and the transport sets no timer of its own.
+    public var scope: CallScope?
 
     public init(
         method: String, params: JSONValue, clientCapabilities: JSONValue = [:], sessionKey: String? = nil,
@@ -63,6 +66,18 @@ public struct BackendRequest: Sendable {
 
     /// The progress token the client attached, if any.
     public var progressToken: JSONValue? { params["_meta"]?["progressToken"] }
+
+    /// Runs `operation` within `timeout`: the call's scope already bounds it when there is one, else a timer does.
+    public func withinTimeout<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws
+        -> Value
+    {
+        if scope != nil { return try await operation() }
+        do {
+            return try await withTimeout(timeout, operation)
+        } catch is TimeoutExpired {
+            throw BackendError.timedOut(timeout)
+        }
+    }
 }
 
 /// A notification, as a backend sent it.
@@ -115,7 +130,7 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
 extension Duration {
     /// "5 s", "1.5 s", "250 ms": for messages people read.
     public var secondsDescription: String {
-        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = self.milliseconds
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
         return "\(Double(milliseconds) / 1000) s"

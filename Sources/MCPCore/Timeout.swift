@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Thrown by `withTimeout` when the operation did not finish in time.
@@ -5,18 +7,27 @@ public struct TimeoutExpired: Error, Sendable {
     public let limit: Duration
 }
 
-/// Runs `operation`, cancelling it and throwing `TimeoutExpired` if it takes longer than `limit`.
+/// Runs `operation`, cancelling it and throwing `TimeoutExpired` if it takes longer than `limit`. Returns (or throws)
+/// once the operation has ended. The timer is an event loop's, removed as soon as the operation ends.
 public func withTimeout<Value: Sendable>(
     _ limit: Duration, _ operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    try await withThrowingTaskGroup(of: Value.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutExpired(limit: limit)
+    let expired = Mutex(false)
+    let task = Task { try await operation() }
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
+        expired.withLock { $0 = true }
+        task.cancel()
+    }
+    defer { timer.cancel() }
+    do {
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    } catch {
+        if expired.withLock({ $0 }) { throw TimeoutExpired(limit: limit) }
+        throw error
     }
 }
 
@@ -25,8 +36,7 @@ public func withTimeout<Value: Sendable>(
 public func value<Value: Sendable>(of task: Task<Value, any Error>, within limit: Duration) async -> Value? {
     let once = ResumeOnce()
     return await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
-        let timer = Task {
-            try? await Task.sleep(for: limit)
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
             if once.claim() { continuation.resume(returning: nil) }
         }
         Task {

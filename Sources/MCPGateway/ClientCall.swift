@@ -17,6 +17,9 @@ public struct ClientCall: Sendable {
     public var subject: String?
     /// The backends this caller may reach, once resolved (`GatewayMethods.answer` resolves it when nil).
     public var view: BackendView?
+    /// The one task answering this call and what may stop it (client gone, shutdown, the backend's timeout); nil when
+    /// no client waits on the call.
+    public var scope: CallScope?
     /// Receives the backend's notifications and requests for the client while the request runs.
     public var observer: any BackendRequestObserver
 

@@ -1,10 +1,20 @@
 import Foundation
+import HTTPTypes
 import MCPCore
 
 /// What goes down a request's event stream while a backend works on it.
 enum StreamItem: Sendable {
     case message(JSONValue)
     case keepAlive
+    /// The answer, and the HTTP status it goes with when it is answered as JSON: the last item of a request's stream.
+    case answer(JSONValue, HTTPResponse.Status)
+    /// The answer is slow in coming: the client is answered on an event stream from now on.
+    case openStream
+
+    var isAnswer: Bool {
+        if case .answer = self { return true }
+        return false
+    }
 }
 
 /// Relays a backend's notifications and requests to the client on the request's own event stream.

@@ -31,7 +31,7 @@ public struct GatewayMethods: Sendable {
     func capabilities() async -> JSONValue {
         var offered: Set<String> = ["tools"]
         for backend in registry.backends {
-            guard let description = await backend.description else { continue }
+            guard let description = backend.description else { continue }
             for key in ["prompts", "resources", "completions"] where description.capabilities[key] != nil { offered.insert(key) }
         }
         var capabilities: [String: JSONValue] = ["tools": ["listChanged": true]]
@@ -107,7 +107,7 @@ public struct GatewayMethods: Sendable {
                 items, key: { $0[key]?.stringValue ?? "" }, cursor: params?["cursor"], size: pageSize)
             var result: [String: JSONValue] = [kind.resultKey: .array(page)]
             if let next { result["nextCursor"] = .string(next) }
-            if let ttl = await registry.smallestTTL(kind, view: call.view) { result["ttlMs"] = .int(ttl) }
+            if let ttl = registry.smallestTTL(kind, view: call.view) { result["ttlMs"] = .int(ttl) }
             return .success(.object(result))
         } catch {
             return .failure(error)
@@ -122,14 +122,13 @@ public struct GatewayMethods: Sendable {
         }
         guard let route = await route(.tools, exposedName: name, call: call) else {
             let why =
-                await registry.unavailability(ofExposedName: name, view: call.view, reachable: call.mayReach).map {
-                    " (\($0))"
-                } ?? ""
+                registry.unavailability(ofExposedName: name, view: call.view, reachable: call.mayReach).map { " (\($0))" }
+                ?? ""
             return .failure(.init(code: JSONRPC.invalidParams, message: "Unknown tool: \(name)\(why)"))
         }
         var request = backendRequest(
             "tools/call", params: params, renaming: "name", to: route.originalName, route: route, call: call)
-        if let definition = await registry.toolDefinition(name, view: call.view) {
+        if let definition = registry.toolDefinition(name, view: call.view) {
             request.parameterHeaders = ParameterHeaders.values(schema: definition["inputSchema"], arguments: params?["arguments"])
         }
         let started = ContinuousClock.now
@@ -137,7 +136,7 @@ public struct GatewayMethods: Sendable {
         let unavailable = BackendFailure()
         let grace = shutdownGrace
         let outcome = await bridge.run(request, call: call, target: "tools/call:\(name)") { request, observer in
-            await grace.run {
+            await grace.run(scope: request.scope) {
                 do {
                     return try await backend.send(request, observer: observer)
                 } catch {
@@ -240,7 +239,7 @@ public struct GatewayMethods: Sendable {
     }
 
     private func routeResource(_ uri: String, call: ClientCall) async -> BackendRegistry.Route? {
-        guard let route = await registry.routeResource(uri, view: call.view), call.mayReach(route.backend.settings.name)
+        guard let route = registry.routeResource(uri, view: call.view), call.mayReach(route.backend.settings.name)
         else { return nil }
         return route
     }
@@ -252,7 +251,7 @@ public struct GatewayMethods: Sendable {
         let backend = route.backend
         let grace = shutdownGrace
         let send: InteractionBridge.Send = { request, observer in
-            await grace.run {
+            await grace.run(scope: request.scope) {
                 do {
                     return try await backend.send(request, observer: observer)
                 } catch {
@@ -287,6 +286,7 @@ public struct GatewayMethods: Sendable {
             method: method, params: .object(fields), clientCapabilities: call.clientCapabilities, sessionKey: call.sessionKey,
             timeout: route.backend.settings.timeout)
         request.subject = call.subject
+        request.scope = call.scope
         return request
     }
 

@@ -67,8 +67,8 @@ extension MCPEndpointController {
                 try await withGracefulShutdownHandler {
                     for await item in items {
                         switch item {
-                        case .message(let message): try await send(message)
-                        case .keepAlive: try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
+                        case .message(let message), .answer(let message, _): try await send(message)
+                        case .keepAlive, .openStream: try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
                         }
                     }
                 } onGracefulShutdown: {
@@ -87,47 +87,87 @@ extension MCPEndpointController {
         }
     }
 
-    // MARK: request streams
+    // MARK: routed calls
 
-    /// Answers on an event stream: the backend's notifications and questions first, then the response.
-    /// The stream is probed every `callProbeInterval`; when the client has gone, the work is cancelled.
-    func streamed(
-        call: ClientCall, sessionID: String?, finish: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue,
+    /// Answers a call routed to a backend, from one task that the client's departure, a stopping server and the
+    /// backend's timeout all stop. A call answered without a word on the way is answered as plain JSON in one write;
+    /// one that sends notifications or questions first, or takes longer than `callProbeInterval`, is answered on an
+    /// event stream (when the client accepts one), with keep-alives while it runs.
+    func answerCall(
+        call incoming: ClientCall, sessionID: String?, request: Request, streamable: Bool, channel: (any Channel)?,
+        finish: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> (JSONValue, HTTPResponse.Status),
         _ answer: @escaping @Sendable (ClientCall) async -> Result<JSONValue, JSONRPC.Failure>
-    ) -> Response {
+    ) async -> Response {
         let (items, continuation) = AsyncStream<StreamItem>.makeStream()
-        var call = call
-        call.observer = ClientStreamObserver(
-            stream: continuation, sessions: sessions, sessionID: sessionID, clientCapabilities: call.clientCapabilities)
-        let interval = callProbeInterval
-        return MCPResponses.eventStream(sessionID: sessionID) { [call] writer in
-            let work = Task {
-                let outcome = await answer(call)
-                continuation.yield(.message(finish(outcome)))
-                continuation.finish()
+        let scope = CallScope(eventLoop: channel?.eventLoop)
+        var call = incoming
+        call.scope = scope
+        if streamable {
+            call.observer = ClientStreamObserver(
+                stream: continuation, sessions: sessions, sessionID: sessionID, clientCapabilities: call.clientCapabilities)
+        }
+        let work = Task { [call] in
+            let (message, status) = finish(await answer(call))
+            scope.finish()
+            continuation.yield(.answer(message, status))
+            continuation.finish()
+        }
+        scope.attach(work)
+        let connection = channel.map(ClientConnection.of)
+        connection?.watch(scope)
+        if streamable { scope.schedule(after: callProbeInterval) { continuation.yield(.openStream) } }
+
+        var iterator = items.makeAsyncIterator()
+        var first = await withTaskCancellationHandler {
+            await iterator.next()
+        } onCancel: {
+            work.cancel()
+        }
+        while streamable == false, let item = first, !item.isAnswer {
+            first = await iterator.next()
+        }
+        guard let first else {
+            connection?.unwatch(scope)
+            return MCPResponses.rpcError(.init(code: JSONRPC.internalError, message: "The call ended without an answer"), status: .ok)
+        }
+        if case .answer(let message, let status) = first {
+            connection?.unwatch(scope)
+            if MCPResponses.prefersEventStream(request) {
+                return MCPResponses.message(message, streaming: true, sessionID: sessionID)
             }
-            let probe = Task {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: interval)
-                    continuation.yield(.keepAlive)
-                }
-            }
-            defer { probe.cancel() }
+            return MCPResponses.json(message, status: status, sessionID: sessionID)
+        }
+        let keepAliveInterval = self.keepAliveInterval
+        return MCPResponses.eventStream(sessionID: sessionID) { writer in
+            defer { connection?.unwatch(scope) }
+            let keepAlive = scope.eventLoop.scheduleRepeatedTask(
+                initialDelay: .nanoseconds(keepAliveInterval.nanoseconds), delay: .nanoseconds(keepAliveInterval.nanoseconds)
+            ) { _ in continuation.yield(.keepAlive) }
+            defer { keepAlive.cancel() }
             do {
+                try await Self.write(first, to: &writer)
                 for await item in items {
-                    switch item {
-                    case .message(let message):
-                        try await writer.write(
-                            ByteBuffer(string: ServerSentEvents.event(data: message.serializedString, event: "message")))
-                    case .keepAlive:
-                        try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
-                    }
+                    try await Self.write(item, to: &writer)
+                    if item.isAnswer { break }
                 }
             } catch {
                 // The client closed its stream: for a modern client that is the cancellation of the request.
-                work.cancel()
+                scope.stop(.clientGone)
                 continuation.finish()
             }
+        }
+    }
+
+    private static func write(_ item: StreamItem, to writer: inout any ResponseBodyWriter) async throws {
+        switch item {
+        case .message(let message), .answer(let message, _):
+            try await writer.write(
+                ByteBuffer(string: ServerSentEvents.event(data: message.serializedString, event: "message")))
+        case .keepAlive:
+            try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
+        case .openStream:
+            // The stream's headers are out; the first keep-alive follows within the interval.
+            try await writer.write(ByteBuffer(string: ServerSentEvents.keepAlive))
         }
     }
 }

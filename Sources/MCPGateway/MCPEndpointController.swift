@@ -17,6 +17,8 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
     /// Requests that a backend works on for a while: answered on an event stream when the client accepts one, so
     /// that progress and the backend's questions reach the client, and a client that goes away cancels the work.
     static var streamedMethods: Set<String> { ["tools/call", "prompts/get", "resources/read"] }
+    /// Requests answered by a backend, each from a task of its own that stops when the client leaves or the server stops.
+    static var routedMethods: Set<String> { streamedMethods.union(["completion/complete"]) }
 
     /// How often an open request stream is probed, which is how quickly a departed client cancels its call.
     let callProbeInterval: Duration
@@ -124,7 +126,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             principal: context.principal, backendSelection: context.backendSelection, subject: context.subject)
         call.view = await methods.registry.view(for: context.subject)
         if method == "tools/call", let name = params?["name"]?.stringValue,
-            let definition = await methods.registry.toolDefinition(name, view: call.view),
+            let definition = methods.registry.toolDefinition(name, view: call.view),
             let mismatch = ParameterHeaders.check(
                 schema: definition["inputSchema"], arguments: params?["arguments"], headers: request.headers)
         {
@@ -132,16 +134,20 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                 .init(code: MCPProtocol.ErrorCode.headerMismatch, message: mismatch, id: id), status: .badRequest)
         }
         let methods = self.methods
-        let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
-            switch outcome {
-            case .success(let result): return JSONRPC.result(id: id, methods.decorateModern(result, method: method))
-            case .failure(var failure):
-                failure.id = id
-                return JSONRPC.error(failure)
+        if Self.routedMethods.contains(method) {
+            let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> (JSONValue, HTTPResponse.Status) = { outcome in
+                switch outcome {
+                case .success(let result): return (JSONRPC.result(id: id, methods.decorateModern(result, method: method)), .ok)
+                case .failure(var failure):
+                    failure.id = id
+                    return (JSONRPC.error(failure), MCPResponses.modernStatus(for: failure.code))
+                }
             }
-        }
-        if Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream") {
-            return streamed(call: call, sessionID: nil, finish: finish) { call in
+            return await answerCall(
+                call: call, sessionID: nil, request: request,
+                streamable: Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream"),
+                channel: context.channel, finish: finish
+            ) { call in
                 await methods.answer(method: method, params: params, call: call)
             }
         }
@@ -191,12 +197,12 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                 era: .handshake(version: session.protocolVersion), clientCapabilities: session.clientCapabilities,
                 sessionKey: session.id, clientID: context.clientID, principal: context.principal,
                 backendSelection: context.backendSelection, subject: context.subject)
-            let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> JSONValue = { outcome in
+            let finish: @Sendable (Result<JSONValue, JSONRPC.Failure>) -> (JSONValue, HTTPResponse.Status) = { outcome in
                 switch outcome {
-                case .success(let result): return JSONRPC.result(id: id, result)
+                case .success(let result): return (JSONRPC.result(id: id, result), .ok)
                 case .failure(var failure):
                     failure.id = id
-                    return JSONRPC.error(failure)
+                    return (JSONRPC.error(failure), .ok)
                 }
             }
             let methods = self.methods
@@ -208,11 +214,14 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                     await methods.answer(method: method, params: params, call: call)
                 }
             }
-            if Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream") {
-                return streamed(call: call, sessionID: session.id, finish: finish, answer)
+            if Self.routedMethods.contains(method) {
+                return await answerCall(
+                    call: call, sessionID: session.id, request: request,
+                    streamable: Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream"),
+                    channel: context.channel, finish: finish, answer)
             }
             return MCPResponses.message(
-                finish(await answer(call)), streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
+                finish(await answer(call)).0, streaming: MCPResponses.prefersEventStream(request), sessionID: session.id)
         }
     }
 

@@ -14,10 +14,13 @@ public protocol MCPRequestContext: RequestContext {
     /// Completes when the client's connection closes, so that a long-lived event stream (GET, subscriptions/listen)
     /// ends as soon as its reader has gone rather than at its next keep-alive write.
     var connectionClosed: EventLoopFuture<Void>? { get }
+    /// The client's connection: a call stops when it closes, and the call's timers run on its event loop.
+    var channel: (any Channel)? { get }
 }
 
 extension MCPRequestContext {
     public var connectionClosed: EventLoopFuture<Void>? { nil }
+    public var channel: (any Channel)? { nil }
     public var backendSelection: Set<String>? { nil }
     public var subject: String? { nil }
 }

@@ -1,7 +1,8 @@
+import MCPCore
 import ServiceLifecycle
 
 /// How long a call to a backend may go on once the server is stopping: it finishes if it can within `limit`,
-/// and is cancelled after that (the backend is told, the client gets an error), so a stop is never held up by
+/// and is stopped after that (the backend is told, the client gets an error), so a stop is never held up by
 /// one slow tool and still never cuts off a call that was about to finish.
 public struct ShutdownGrace: Sendable {
     public let limit: Duration
@@ -10,24 +11,31 @@ public struct ShutdownGrace: Sendable {
         self.limit = limit
     }
 
-    /// Runs `operation`, cancelling it `limit` after a graceful shutdown began; returns what it returns.
-    func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
+    /// Runs `operation` as part of the call `scope` stands for, which is stopped `limit` after a graceful shutdown
+    /// began; returns what the operation returns. Without a scope (a request no client waits on) the operation runs
+    /// in a task of its own, so that it can be stopped all the same.
+    func run<T: Sendable>(scope: CallScope?, _ operation: @escaping @Sendable () async -> T) async -> T {
         let limit = self.limit
-        return await withTaskGroup(of: T?.self) { group in
-            group.addTask { await operation() }
-            group.addTask {
-                // Without a service group around (unit tests) this waits until it is cancelled.
-                try? await gracefulShutdown()
-                try? await Task.sleep(for: limit)
-                return nil
+        guard let scope else {
+            let scope = CallScope()
+            let task = Task { await operation() }
+            scope.attach(task)
+            defer { scope.finish() }
+            return await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    await task.value
+                } onGracefulShutdown: {
+                    scope.stop(.shuttingDown, after: limit)
+                }
+            } onCancel: {
+                task.cancel()
             }
-            var result: T?
-            while result == nil, let next = await group.next() {
-                result = next
-                // Either the work is done (stop the timer) or the time is up (cancel the work and take its answer).
-                group.cancelAll()
-            }
-            return result!
+        }
+        // Without a service group around (unit tests) the handler never runs.
+        return await withGracefulShutdownHandler {
+            await operation()
+        } onGracefulShutdown: {
+            scope.stop(.shuttingDown, after: limit)
         }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import GatewayApp
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -42,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Tasks run on the event loops that do the I/O: a request read on one loop is answered, and its backend
+        // called, on that loop, with no hop to Swift's own thread pool and back.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let flags: [String: String?] = [
             GatewaySettings.Name.issuerURL: issuerURL,
             GatewaySettings.Name.bindAddress: bindAddress,

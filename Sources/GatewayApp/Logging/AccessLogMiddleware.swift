@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import MCPCore
 import OAuthServer
 
 /// One log line per request (method, path without the query, status, duration) under the request's id, and the
@@ -29,7 +30,7 @@ struct AccessLogMiddleware<Context: ClientAddressRequestContext>: RouterMiddlewa
 
     private func log(_ request: Request, path: String, status: Int, since started: ContinuousClock.Instant, context: Context) {
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.fractionalMilliseconds
         context.logger.log(
             level: Self.quietPaths.contains(path) ? .debug : .info, "\(request.method) \(path) \(status)",
             metadata: [

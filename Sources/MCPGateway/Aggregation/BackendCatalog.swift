@@ -36,9 +36,66 @@ public enum CatalogKind: String, Sendable, CaseIterable {
     }
 }
 
-/// The last good lists of one backend.
+/// What the gateway holds of one backend's lists: the last good list of each kind, when it was fetched, and a
+/// generation that changes whenever a list does, so merged views know when to merge again.
 struct BackendCatalog: Sendable {
-    var lists: [CatalogKind: [JSONValue]] = [:]
-    /// The smallest `ttlMs` the backend gave, if it gave any.
-    var ttlMilliseconds: [CatalogKind: Int64] = [:]
+    struct Entry: Sendable {
+        /// The last good list; nil until the backend has been listed once.
+        var items: [JSONValue]?
+        /// The `ttlMs` the backend gave with it, if any.
+        var ttlMilliseconds: Int64?
+        var fetchedAt: ContinuousClock.Instant?
+        var generation: UInt64 = 0
+        /// A fetch is running (so a listing that finds the list stale starts no other).
+        var refreshing = false
+        /// The list changed while the running fetch was under way.
+        var fetchAgain = false
+        /// When the first fetch began: listings wait for a first list within the listing timeout from then, never later.
+        var firstFetchStarted: ContinuousClock.Instant?
+    }
+
+    private(set) var entries: [CatalogKind: Entry] = [:]
+
+    subscript(kind: CatalogKind) -> Entry { entries[kind] ?? Entry() }
+
+    /// Stores a fetched list; returns whether it differs from the one before (a first list always does).
+    mutating func store(_ items: [JSONValue], ttl: Int64?, kind: CatalogKind, at now: ContinuousClock.Instant) -> Bool {
+        var entry = self[kind]
+        let changed = entry.items != items
+        entry.items = items
+        entry.ttlMilliseconds = ttl
+        entry.fetchedAt = now
+        if changed { entry.generation &+= 1 }
+        entries[kind] = entry
+        return changed
+    }
+
+    /// A fetch failed: the last good list stays, and is not asked for again before the next refresh is due.
+    mutating func failed(_ kind: CatalogKind, at now: ContinuousClock.Instant) {
+        entries[kind, default: Entry()].fetchedAt = now
+    }
+
+    /// A fetch of `kind` began; the first one also starts the time a listing may wait for the backend's first list.
+    mutating func began(_ kind: CatalogKind, at now: ContinuousClock.Instant) {
+        var entry = self[kind]
+        entry.refreshing = true
+        if entry.firstFetchStarted == nil { entry.firstFetchStarted = now }
+        entries[kind] = entry
+    }
+
+    /// The list changed while a fetch ran: another follows it.
+    mutating func refreshAgain(_ kind: CatalogKind) {
+        entries[kind, default: Entry()].fetchAgain = true
+    }
+
+    /// The fetch of `kind` ended; returns whether another is due.
+    mutating func ended(_ kind: CatalogKind) -> Bool {
+        var entry = self[kind]
+        entry.refreshing = false
+        defer {
+            entry.fetchAgain = false
+            entries[kind] = entry
+        }
+        return entry.fetchAgain
+    }
 }

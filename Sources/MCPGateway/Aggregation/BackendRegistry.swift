@@ -17,27 +17,37 @@ public actor BackendRegistry {
     private let current: Mutex<[ManagedBackend]>
     /// Backends taken out of service that still finish their calls in flight before they are shut down.
     private var retiring: [ObjectIdentifier: ManagedBackend] = [:]
-    let listTimeout: Duration
-    /// The routes of each view that was listed, by the backends it holds: the global backends', and each caller's.
-    private var tables: [[ObjectIdentifier]: RouteTable] = [:]
-    private let maximumTables = 1024
+    nonisolated let listTimeout: Duration
+    /// How old a backend's list may grow before a listing fetches it again (in the background), unless the backend
+    /// gave a `ttlMs` of its own; backends that announce their changes are fetched again when they do.
+    nonisolated let refreshInterval: Duration
+    /// The merged lists and routes of each view that was listed, by the backends it holds: the global backends', and
+    /// each caller's.
+    private nonisolated let tables = Mutex<[[ObjectIdentifier]: RouteTable]>([:])
+    private nonisolated let maximumTables = 1024
     private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
     /// Resolves the member backends a caller may reach; nil when there are none (single-operator installs).
     private nonisolated let memberResolver = Mutex<(any MemberBackendResolver)?>(nil)
 
-    /// Exposed names back to backends, and tool definitions by exposed name (for `x-mcp-header` arguments).
-    struct RouteTable {
-        var tools: [String: Route] = [:]
-        var prompts: [String: Route] = [:]
-        var toolDefinitions: [String: JSONValue] = [:]
+    /// One merged list of a view: its items under their exposed names, sorted, with the backend each came from;
+    /// the routes from exposed names back (tools and prompts), tool definitions by exposed name (for `x-mcp-header`
+    /// arguments), and the catalog generations it was merged from.
+    struct MergedList: Sendable {
+        var generations: [UInt64]
+        var items: [(backend: String, item: JSONValue)]
+        var routes: [String: Route] = [:]
+        var definitions: [String: JSONValue] = [:]
+    }
 
-        func routes(_ kind: CatalogKind) -> [String: Route] { kind == .tools ? tools : prompts }
+    struct RouteTable: Sendable {
+        var lists: [CatalogKind: MergedList] = [:]
     }
 
     /// `backends` must have unique names; they are kept in name order, which fixes the merge order.
-    public init(backends: [ManagedBackend], listTimeout: Duration) {
+    public init(backends: [ManagedBackend], listTimeout: Duration, refreshInterval: Duration = .seconds(60)) {
         self.current = Mutex(backends.sorted { $0.settings.name < $1.settings.name })
         self.listTimeout = listTimeout
+        self.refreshInterval = refreshInterval
     }
 
     /// From now on, callers also reach the member backends `resolver` gives them.
@@ -46,7 +56,7 @@ public actor BackendRegistry {
     }
 
     /// What `subject` may reach now: every global backend, then their member backends.
-    public func view(for subject: String?) async -> BackendView {
+    public nonisolated func view(for subject: String?) async -> BackendView {
         let globals = backends
         guard let subject, let resolver = memberResolver.withLock({ $0 }) else { return BackendView(globals: globals) }
         let resolution = await resolver.resolve(for: subject)
@@ -62,9 +72,9 @@ public actor BackendRegistry {
     }
 
     /// Drops the routes of every view that held `backend`, which the pool has shut down.
-    public func release(_ backend: ManagedBackend) {
+    public nonisolated func release(_ backend: ManagedBackend) {
         let id = ObjectIdentifier(backend)
-        tables = tables.filter { !$0.key.contains(id) }
+        tables.withLock { tables in tables = tables.filter { !$0.key.contains(id) } }
     }
 
     /// Scheme prefixes for resource URIs, unique even when two backends share a prefix.
@@ -91,7 +101,7 @@ public actor BackendRegistry {
     }
 
     private func watch(_ backend: ManagedBackend) async {
-        await backend.onCatalogChange { [weak self] _, kind in
+        backend.onCatalogChange { [weak self] _, kind in
             guard let self else { return }
             Task { await self.announce(kind) }
         }
@@ -113,7 +123,7 @@ public actor BackendRegistry {
             return (retired, nil)
         }
         precondition(collision == nil, "backend \(collision ?? "") added twice")
-        if !retired.isEmpty || !added.isEmpty { tables = [:] }
+        if !retired.isEmpty || !added.isEmpty { tables.withLock { $0 = [:] } }
         for backend in added {
             await watch(backend)
             // Connecting announces its lists again when it comes up; the listing meanwhile waits for it as usual.
@@ -138,37 +148,89 @@ public actor BackendRegistry {
 
     // MARK: merged lists
 
-    /// What each backend offers of `kind`, fresh where the backend answered within the listing timeout and the last
-    /// good list where it did not; in backend-name order. The timeout counts from when the backend's fetch started:
-    /// a fetch that an earlier listing already waited out is not waited for again, so a hanging backend delays one
-    /// listing (and those at the same moment), not every listing until its connection attempt gives up.
-    func gather(_ kind: CatalogKind, from backends: [ManagedBackend]) async -> [(ManagedBackend, [JSONValue])] {
-        let timeout = listTimeout
-        let lists = await withTaskGroup(of: (Int, [JSONValue]?).self) { group in
-            for (index, backend) in backends.enumerated() {
-                group.addTask {
-                    // A slow fetch goes on after the listing answers, and its list is the next listing's last good one.
-                    let (fetch, started) = await backend.refreshTask(kind)
-                    let remaining = timeout - (ContinuousClock.now - started)
-                    if remaining > .zero, let fresh = await value(of: fetch, within: remaining) { return (index, fresh) }
-                    return (index, await backend.lastGood(kind))
-                }
-            }
-            var lists = [[JSONValue]?](repeating: nil, count: backends.count)
-            for await (index, items) in group { lists[index] = items }
-            return lists
+    /// Each backend's list of `kind` from its catalog, in backend-name order, with the generations read. A listing
+    /// never waits for a backend that has been listed: a list older than its refresh interval is served while a
+    /// fresh one is fetched. It waits only for a backend's first list, and only until the listing timeout has passed
+    /// since that first fetch began, so a backend that never answers delays the listings of its first seconds, not
+    /// every listing after; its tools appear when it answers, with list_changed sent.
+    nonisolated func gather(_ kind: CatalogKind, from backends: [ManagedBackend]) async -> (
+        lists: [(ManagedBackend, [JSONValue])], generations: [UInt64]
+    ) {
+        let now = ContinuousClock.now
+        var lists: [[JSONValue]?] = []
+        var generations: [UInt64] = []
+        var waiting: [Int] = []
+        lists.reserveCapacity(backends.count)
+        generations.reserveCapacity(backends.count)
+        for (index, backend) in backends.enumerated() {
+            let entry = backend.catalogEntry(kind)
+            if isStale(entry, now: now) { backend.refreshInBackground(kind) }
+            lists.append(entry.items)
+            generations.append(entry.generation)
+            if entry.items == nil, now - (entry.firstFetchStarted ?? now) < listTimeout { waiting.append(index) }
         }
-        return zip(backends, lists).compactMap { backend, items in items.map { (backend, $0) } }
+        if !waiting.isEmpty {
+            let timeout = listTimeout
+            let fetched = await withTaskGroup(of: (Int, [JSONValue]?, UInt64).self) { group in
+                for index in waiting {
+                    let backend = backends[index]
+                    group.addTask {
+                        let fetch = await backend.refreshTask(kind)
+                        let started = backend.catalogEntry(kind).firstFetchStarted ?? .now
+                        let remaining = timeout - (ContinuousClock.now - started)
+                        if remaining > .zero { _ = await value(of: fetch, within: remaining) }
+                        let entry = backend.catalogEntry(kind)
+                        return (index, entry.items, entry.generation)
+                    }
+                }
+                var results: [(Int, [JSONValue]?, UInt64)] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            for (index, items, generation) in fetched {
+                lists[index] = items
+                generations[index] = generation
+            }
+        }
+        let gathered = zip(backends, lists).compactMap { backend, items in items.map { (backend, $0) } }
+        return (gathered, generations)
+    }
+
+    /// Whether a list is due to be fetched again: never fetched, or older than the backend's `ttlMs` (at least a
+    /// second) or else the refresh interval.
+    nonisolated func isStale(_ entry: BackendCatalog.Entry, now: ContinuousClock.Instant) -> Bool {
+        guard let fetchedAt = entry.fetchedAt else { return !entry.refreshing }
+        let interval = entry.ttlMilliseconds.map { Duration.milliseconds(max($0, 1000)) } ?? refreshInterval
+        return now - fetchedAt >= interval
     }
 
     /// The merged list of `kind` in `view`, exposed names applied, sorted by exposed name (or URI); only the items of
     /// the backends `reachable` admits (by name), though names are assigned over the whole view, the global backends
-    /// first, so a global tool's name never depends on who asks and a member's backend never takes it.
-    public func merged(
+    /// first, so a global tool's name never depends on who asks and a member's backend never takes it. Merged once per
+    /// change of the view's catalogs, and kept per view, so one caller's list never serves another.
+    public nonisolated func merged(
         _ kind: CatalogKind, view: BackendView? = nil, reachable: @Sendable (String) -> Bool = { _ in true }
     ) async -> [JSONValue] {
-        let view = view ?? BackendView(globals: backends)
-        let gathered = await gather(kind, from: view.all)
+        let list = await mergedList(kind, view: view ?? BackendView(globals: backends))
+        return list.items.compactMap { reachable($0.backend) ? $0.item : nil }
+    }
+
+    nonisolated func mergedList(_ kind: CatalogKind, view: BackendView) async -> MergedList {
+        let (gathered, generations) = await gather(kind, from: view.all)
+        if let cached = tables.withLock({ $0[view.key]?.lists[kind] }), cached.generations == generations { return cached }
+        let list = Self.merge(kind, gathered, generations: generations)
+        tables.withLock { tables in
+            if tables[view.key] == nil, tables.count >= maximumTables {
+                let everyGlobal = backends.map(ObjectIdentifier.init)
+                tables = tables.filter { $0.key == everyGlobal }
+            }
+            tables[view.key, default: RouteTable()].lists[kind] = list
+        }
+        return list
+    }
+
+    static func merge(_ kind: CatalogKind, _ gathered: [(ManagedBackend, [JSONValue])], generations: [UInt64]) -> MergedList {
+        var list = MergedList(generations: generations, items: [])
         switch kind {
         case .tools, .prompts:
             var origins: [ExposedNames.Origin] = []
@@ -179,83 +241,73 @@ public actor BackendRegistry {
                 }
             }
             let names = ExposedNames.assign(origins)
-            var routes: [String: Route] = [:]
-            var definitions: [String: JSONValue] = [:]
-            var exposed: [JSONValue] = []
             for (backend, items) in gathered {
                 for item in items {
                     guard case .object(var fields) = item, let name = fields["name"]?.stringValue,
                         let exposedName = names[
                             .init(backend: backend.settings.name, prefix: backend.settings.prefix, name: name)]
                     else { continue }
-                    guard routes[exposedName] == nil else { continue }
+                    guard list.routes[exposedName] == nil else { continue }
                     fields["name"] = .string(exposedName)
-                    routes[exposedName] = Route(backend: backend, originalName: name)
-                    definitions[exposedName] = item
-                    if reachable(backend.settings.name) { exposed.append(.object(fields)) }
+                    list.routes[exposedName] = Route(backend: backend, originalName: name)
+                    if kind == .tools { list.definitions[exposedName] = item }
+                    list.items.append((backend.settings.name, .object(fields)))
                 }
             }
-            if tables[view.key] == nil, tables.count >= maximumTables {
-                let everyGlobal = backends.map(ObjectIdentifier.init)
-                tables = tables.filter { $0.key == everyGlobal }
-            }
-            var table = tables[view.key] ?? RouteTable()
-            if kind == .tools {
-                table.tools = routes
-                table.toolDefinitions = definitions
-            } else {
-                table.prompts = routes
-            }
-            tables[view.key] = table
-            return exposed.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
+            list.items.sort { ($0.item["name"]?.stringValue ?? "") < ($1.item["name"]?.stringValue ?? "") }
         case .resources, .resourceTemplates:
             let key = kind == .resources ? "uri" : "uriTemplate"
-            var exposed: [JSONValue] = []
-            for (backend, items) in gathered where reachable(backend.settings.name) {
+            for (backend, items) in gathered {
                 for item in items {
                     guard case .object(var fields) = item, let uri = fields[key]?.stringValue else { continue }
                     fields[key] = .string(ExposedNames.resourceURI(uri, uriPrefix: backend.uriPrefix))
-                    exposed.append(.object(fields))
+                    list.items.append((backend.settings.name, .object(fields)))
                 }
             }
-            return exposed.sorted { ($0[key]?.stringValue ?? "") < ($1[key]?.stringValue ?? "") }
+            list.items.sort { ($0.item[key]?.stringValue ?? "") < ($1.item[key]?.stringValue ?? "") }
         }
+        return list
     }
 
     /// The smallest `ttlMs` any backend of the view gave for `kind`, if any did.
-    func smallestTTL(_ kind: CatalogKind, view: BackendView? = nil) async -> Int64? {
-        var smallest: Int64?
-        for backend in view?.all ?? backends {
-            if let ttl = await backend.catalog.ttlMilliseconds[kind] { smallest = min(smallest ?? ttl, ttl) }
-        }
-        return smallest
+    nonisolated func smallestTTL(_ kind: CatalogKind, view: BackendView? = nil) -> Int64? {
+        (view?.all ?? backends).compactMap { $0.catalogEntry(kind).ttlMilliseconds }.min()
     }
 
     // MARK: routes
 
-    /// The backend and original name behind an exposed tool or prompt name in `view`, refreshing the lists once if
-    /// unknown.
-    public func route(_ kind: CatalogKind, exposedName: String, view: BackendView? = nil) async -> Route? {
+    /// The backend and original name behind an exposed tool or prompt name in `view`. A name not in the merged list
+    /// that carries a backend's prefix has that backend's list fetched once more (a tool added a moment ago).
+    public nonisolated func route(_ kind: CatalogKind, exposedName: String, view: BackendView? = nil) async -> Route? {
         let view = view ?? BackendView(globals: backends)
-        if let route = tables[view.key]?.routes(kind)[exposedName] { return route }
-        _ = await merged(kind, view: view)
-        return tables[view.key]?.routes(kind)[exposedName]
+        if let route = tables.withLock({ $0[view.key]?.lists[kind]?.routes[exposedName] }) { return route }
+        if let route = await mergedList(kind, view: view).routes[exposedName] { return route }
+        let owners = view.all.filter { exposedName.hasPrefix(ExposedNames.sanitize($0.settings.prefix) + ExposedNames.separator) }
+        guard !owners.isEmpty else { return nil }
+        let timeout = listTimeout
+        await withTaskGroup(of: Void.self) { group in
+            for backend in owners {
+                group.addTask { _ = await value(of: await backend.refreshTask(kind), within: timeout) }
+            }
+        }
+        return await mergedList(kind, view: view).routes[exposedName]
     }
 
-    func toolDefinition(_ exposedName: String, view: BackendView? = nil) -> JSONValue? {
-        tables[(view ?? BackendView(globals: backends)).key]?.toolDefinitions[exposedName]
+    nonisolated func toolDefinition(_ exposedName: String, view: BackendView? = nil) -> JSONValue? {
+        let key = (view ?? BackendView(globals: backends)).key
+        return tables.withLock { $0[key]?.lists[.tools]?.definitions[exposedName] }
     }
 
     /// Why a name with a backend's prefix has no route: that backend lists nothing because it is down or starting.
     /// Nil when no such backend exists or it answers (then the name is simply unknown).
-    func unavailability(
+    nonisolated func unavailability(
         ofExposedName name: String, view: BackendView? = nil, reachable: @Sendable (String) -> Bool = { _ in true }
-    ) async -> String? {
+    ) -> String? {
         for backend in view?.all ?? backends where reachable(backend.settings.name) {
             let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
-            let state = await backend.state
+            let state = backend.state
             guard name.hasPrefix(prefix), state == .down || state == .starting else { continue }
-            let reason = await backend.lastError.map { ": \($0)" } ?? ""
+            let reason = backend.lastError.map { ": \($0)" } ?? ""
             return "backend '\(backend.settings.name)' is \(state.rawValue)\(reason)"
         }
         return nil
@@ -263,7 +315,7 @@ public actor BackendRegistry {
 
     /// The backend and original URI behind an exposed resource URI: by its scheme prefix, else (a URI a tool
     /// handed out as it was) by the one backend whose last list holds it.
-    public func routeResource(_ uri: String, view: BackendView? = nil) async -> Route? {
+    public nonisolated func routeResource(_ uri: String, view: BackendView? = nil) -> Route? {
         let backends = view?.all ?? self.backends
         if let plus = uri.firstIndex(of: "+") {
             let prefix = String(uri[..<plus])
@@ -271,11 +323,7 @@ public actor BackendRegistry {
                 return Route(backend: backend, originalName: String(uri[uri.index(after: plus)...]))
             }
         }
-        var owners: [ManagedBackend] = []
-        for backend in backends
-        where await backend.lastGood(.resources)?.contains(where: { $0["uri"]?.stringValue == uri }) == true {
-            owners.append(backend)
-        }
+        let owners = backends.filter { $0.lastGood(.resources)?.contains(where: { $0["uri"]?.stringValue == uri }) == true }
         return owners.count == 1 ? Route(backend: owners[0], originalName: uri) : nil
     }
 
@@ -306,10 +354,8 @@ public actor BackendRegistry {
 
     // MARK: lifecycle
 
-    public func status() async -> [JSONValue] {
-        var entries: [JSONValue] = []
-        for backend in backends { entries.append(await backend.status()) }
-        return entries
+    public nonisolated func status() -> [JSONValue] {
+        backends.map { $0.status() }
     }
 
     public func checkAll() async {

@@ -1,8 +1,12 @@
 import Foundation
 import Logging
 import MCPCore
+import Synchronization
 
-/// How the gateway runs one backend: connecting (again), the circuit breaker, the last good lists, health.
+/// How the gateway runs one backend: connecting (again), the circuit breaker, the catalog of its lists, health.
+///
+/// A call reads and updates the backend's health under a lock, without entering the actor; only connecting and
+/// fetching lists, which are rare and slow, run on the actor.
 public actor ManagedBackend {
     public struct Settings: Sendable {
         public var name: String
@@ -34,27 +38,32 @@ public actor ManagedBackend {
         case starting, up, degraded, down
     }
 
+    /// What calls read and write: the connection's description, the breaker, the last outcome.
+    struct Health: Sendable {
+        var description: BackendDescription?
+        var breaker = CircuitBreaker()
+        var attempted = false
+        var lastError: String?
+        var lastLatency: Duration?
+        var lastChecked: Date?
+        /// Requests sent and not yet answered, so a backend taken out of service can finish them first.
+        var inFlight = 0
+        var isShutDown = false
+    }
+
     public nonisolated let settings: Settings
     nonisolated let backend: any Backend
     /// The scheme prefix of this backend's resource URIs, unique among backends.
     public nonisolated let uriPrefix: String
-    let logger: Logger
+    nonisolated let logger: Logger
     /// How long connecting may take before the attempt counts as failed.
     let connectTimeout: Duration
 
-    private(set) var description: BackendDescription?
+    private nonisolated let health = Mutex(Health())
+    private nonisolated let catalog = Mutex(BackendCatalog())
+    private nonisolated let catalogListener = Mutex<(@Sendable (String, CatalogKind) -> Void)?>(nil)
     private var connecting: Task<BackendDescription, any Error>?
-    private var breaker = CircuitBreaker()
-    private var attempted = false
-    private(set) var lastError: String?
-    private(set) var lastLatency: Duration?
-    private(set) var lastChecked: Date?
-    private(set) var catalog = BackendCatalog()
-    private var refreshing: [CatalogKind: (task: Task<[JSONValue], any Error>, started: ContinuousClock.Instant)] = [:]
-    private var catalogListener: (@Sendable (String, CatalogKind) -> Void)?
-    private var isShutDown = false
-    /// Requests sent and not yet answered, so a backend taken out of service can finish them first.
-    private var inFlight = 0
+    private var refreshing: [CatalogKind: Task<[JSONValue], any Error>] = [:]
 
     public init(
         settings: Settings, backend: any Backend, uriPrefix: String, logger: Logger, connectTimeout: Duration = .seconds(30)
@@ -68,22 +77,32 @@ public actor ManagedBackend {
         self.connectTimeout = connectTimeout
     }
 
-    /// Called with the backend name and the list that changed, when a backend says so or reconnects.
-    func onCatalogChange(_ listener: @escaping @Sendable (String, CatalogKind) -> Void) {
-        catalogListener = listener
+    /// Called with the backend name and the list that changed, once the changed list has been fetched.
+    nonisolated func onCatalogChange(_ listener: @escaping @Sendable (String, CatalogKind) -> Void) {
+        catalogListener.withLock { $0 = listener }
     }
 
-    var state: State {
-        if !attempted { return .starting }
-        if breaker.isOpen || description == nil { return .down }
-        return breaker.consecutiveFailures > 0 ? .degraded : .up
+    nonisolated var state: State {
+        health.withLock { health in
+            if !health.attempted { return .starting }
+            if health.breaker.isOpen || health.description == nil { return .down }
+            return health.breaker.consecutiveFailures > 0 ? .degraded : .up
+        }
     }
+
+    nonisolated var description: BackendDescription? { health.withLock { $0.description } }
+    nonisolated var lastError: String? { health.withLock { $0.lastError } }
 
     // MARK: connecting
 
     /// The backend's description, connecting first when needed. Refused fast while the circuit is open.
-    func connected() async throws -> BackendDescription {
-        if let description { return description }
+    nonisolated func connected() async throws -> BackendDescription {
+        if let description = health.withLock({ $0.description }) { return description }
+        return try await connect()
+    }
+
+    private func connect() async throws -> BackendDescription {
+        if let description = health.withLock({ $0.description }) { return description }
         if let connecting {
             // A waiter that is cancelled (shutdown, a departed client) cancels the attempt; the next request starts another.
             return try await withTaskCancellationHandler {
@@ -92,13 +111,16 @@ public actor ManagedBackend {
                 connecting.cancel()
             }
         }
-        if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
-        attempted = true
+        let decision = health.withLock { health in
+            let decision = health.breaker.decide()
+            if decision == .allow { health.attempted = true }
+            return decision
+        }
+        if case .refuse(let retryAfter) = decision { throw refusal(retryAfter) }
         let backend = self.backend
         let timeout = connectTimeout
         let handler: @Sendable (BackendNotification) -> Void = { [weak self] notification in
-            guard let self else { return }
-            Task { await self.handle(notification) }
+            self?.handle(notification)
         }
         let task = Task {
             do {
@@ -116,18 +138,20 @@ public actor ManagedBackend {
                 task.cancel()
             }
             connecting = nil
-            self.description = description
-            lastLatency = .now - started
-            lastChecked = Date()
-            lastError = nil
-            breaker.recordSuccess()
+            health.withLock { health in
+                health.description = description
+                health.lastLatency = .now - started
+                health.lastChecked = Date()
+                health.lastError = nil
+                health.breaker.recordSuccess()
+            }
             logger.info(
                 "backend connected",
                 metadata: [
                     "era": "\(description.era.isModern ? "modern" : "handshake")", "version": "\(description.era.version)",
                 ])
             // A (re)connected backend may offer different lists than before.
-            for kind in CatalogKind.allCases { catalogListener?(settings.name, kind) }
+            for kind in CatalogKind.allCases { refreshInBackground(kind, again: true) }
             return description
         } catch {
             connecting = nil
@@ -136,39 +160,39 @@ public actor ManagedBackend {
         }
     }
 
-    private func refusal(_ retryAfter: Duration) -> BackendError {
+    private nonisolated func refusal(_ retryAfter: Duration) -> BackendError {
         let reason = lastError.map { "; last error: \($0)" } ?? ""
         return .unreachable(
             "the backend is marked down after repeated failures\(reason); next try in \(retryAfter.secondsDescription)")
     }
 
-    private func recordFailure(_ error: any Error) {
-        lastChecked = Date()
-        guard !(error is CancellationError) else { return }
-        breaker.recordFailure()
+    private nonisolated func recordFailure(_ error: any Error) {
         let text = (error as? BackendError)?.description ?? "\(error)"
-        if lastError != text { logger.warning("backend failed: \(text)") }
-        lastError = text
-        switch error as? BackendError {
-        case .timedOut, .httpStatus?:
-            break
-        default:
-            // Unreachable, shut down or speaking nonsense: connect again before the next request.
-            description = nil
+        let changed = health.withLock { health -> Bool in
+            health.lastChecked = Date()
+            guard !(error is CancellationError) else { return false }
+            health.breaker.recordFailure()
+            switch error as? BackendError {
+            case .timedOut, .httpStatus?:
+                break
+            default:
+                // Unreachable, shut down or speaking nonsense: connect again before the next request.
+                health.description = nil
+            }
+            defer { health.lastError = text }
+            return health.lastError != text
         }
+        if changed { logger.warning("backend failed: \(text)") }
     }
 
-    private func handle(_ notification: BackendNotification) {
+    private nonisolated func handle(_ notification: BackendNotification) {
         if notification.method == BackendNotification.disconnected {
-            description = nil
+            health.withLock { $0.description = nil }
             recordFailure(BackendError.unreachable("the connection was lost"))
             return
         }
         let kinds = CatalogKind.changed(by: notification.method)
-        for kind in kinds {
-            catalog.lists[kind] = nil
-            catalogListener?(settings.name, kind)
-        }
+        for kind in kinds { refreshInBackground(kind, again: true) }
         if kinds.isEmpty && notification.method == "notifications/message" {
             logger.info("backend log: \(notification.params?["data"].map { $0.stringValue ?? $0.serializedString } ?? "")")
         }
@@ -176,60 +200,100 @@ public actor ManagedBackend {
 
     // MARK: requests
 
-    /// Sends a request through the circuit breaker; transport failures count against the backend.
-    func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<JSONValue, JSONRPC.Failure>
-    {
-        inFlight += 1
-        defer { inFlight -= 1 }
+    /// Sends a request through the circuit breaker; transport failures count against the backend. A request made for
+    /// a client's call is bounded by the backend's timeout through the call's scope.
+    nonisolated func send(_ request: BackendRequest, observer: any BackendRequestObserver) async throws -> Result<
+        JSONValue, JSONRPC.Failure
+    > {
+        health.withLock { $0.inFlight += 1 }
+        defer { health.withLock { $0.inFlight -= 1 } }
         _ = try await connected()
-        if case .refuse(let retryAfter) = breaker.decide() { throw refusal(retryAfter) }
+        if case .refuse(let retryAfter) = health.withLock({ $0.breaker.decide() }) { throw refusal(retryAfter) }
         let started = ContinuousClock.now
+        request.scope?.stop(.timedOut(request.timeout), after: request.timeout)
         // A list change announced in the middle of a call counts as much as one announced on its own.
-        let spy = ListChangeSpy(inner: observer) { [weak self] notification in await self?.handle(notification) }
+        let spy = ListChangeSpy(inner: observer) { [weak self] notification in self?.handle(notification) }
         do {
             let result = try await backend.send(request, observer: spy)
-            lastLatency = .now - started
-            lastChecked = Date()
-            breaker.recordSuccess()
-            lastError = nil
+            health.withLock { health in
+                health.lastLatency = .now - started
+                health.lastChecked = Date()
+                health.breaker.recordSuccess()
+                health.lastError = nil
+            }
             return result
         } catch {
-            recordFailure(error)
-            throw error
+            var failure = error
+            if error is CancellationError, case .timedOut(let limit)? = request.scope?.stopReason {
+                failure = BackendError.timedOut(limit)
+            }
+            recordFailure(failure)
+            throw failure
         }
     }
 
     // MARK: lists
 
+    /// What the catalog holds of `kind` now.
+    nonisolated func catalogEntry(_ kind: CatalogKind) -> BackendCatalog.Entry {
+        catalog.withLock { $0[kind] }
+    }
+
+    nonisolated func lastGood(_ kind: CatalogKind) -> [JSONValue]? {
+        catalogEntry(kind).items
+    }
+
+    /// Fetches `kind` again in the background, unless a fetch is running; with `again`, a running fetch is followed by
+    /// another (the list changed while it ran).
+    nonisolated func refreshInBackground(_ kind: CatalogKind, again: Bool = false) {
+        let start = catalog.withLock { catalog in
+            if catalog[kind].refreshing {
+                if again { catalog.refreshAgain(kind) }
+                return false
+            }
+            return true
+        }
+        if start { Task { _ = try? await self.refreshTask(kind).value } }
+    }
+
     /// The backend's whole list of `kind`, every page followed; nil when the backend has no such list.
     /// Several callers share one fetch.
     func refresh(_ kind: CatalogKind) async throws -> [JSONValue] {
-        try await refreshTask(kind).task.value
+        try await refreshTask(kind).value
     }
 
-    /// The running fetch of `kind` and when it started, started now if none runs: callers may stop waiting without
-    /// stopping it.
-    func refreshTask(_ kind: CatalogKind) -> (task: Task<[JSONValue], any Error>, started: ContinuousClock.Instant) {
+    /// The running fetch of `kind`, started now if none runs: callers may stop waiting without stopping it.
+    func refreshTask(_ kind: CatalogKind) -> Task<[JSONValue], any Error> {
         if let running = refreshing[kind] { return running }
+        catalog.withLock { $0.began(kind, at: .now) }
         let task = Task {
             defer { Task { await self.refreshEnded(kind) } }
             return try await self.fetch(kind)
         }
-        let running = (task: task, started: ContinuousClock.now)
-        refreshing[kind] = running
-        return running
+        refreshing[kind] = task
+        return task
     }
 
     private func refreshEnded(_ kind: CatalogKind) {
         refreshing[kind] = nil
+        if catalog.withLock({ $0.ended(kind) }) { _ = refreshTask(kind) }
     }
 
     private func fetch(_ kind: CatalogKind) async throws -> [JSONValue] {
-        let description = try await connected()
-        guard description.capabilities[kind.capability] != nil else {
-            catalog.lists[kind] = []
-            return []
+        do {
+            let (items, ttl) = try await fetchPages(kind)
+            let changed = catalog.withLock { $0.store(items, ttl: ttl, kind: kind, at: .now) }
+            if changed, let listener = catalogListener.withLock({ $0 }) { listener(settings.name, kind) }
+            return items
+        } catch {
+            catalog.withLock { $0.failed(kind, at: .now) }
+            throw error
         }
+    }
+
+    private func fetchPages(_ kind: CatalogKind) async throws -> ([JSONValue], Int64?) {
+        let description = try await connected()
+        guard description.capabilities[kind.capability] != nil else { return ([], nil) }
         var items: [JSONValue] = []
         var cursor: JSONValue?
         var seenCursors: Set<JSONValue> = []
@@ -244,9 +308,7 @@ public actor ManagedBackend {
                 if case .int(let ttl)? = result["ttlMs"] { smallestTTL = min(smallestTTL ?? ttl, ttl) }
                 guard let next = result["nextCursor"], !next.isNull, !seenCursors.contains(next) else {
                     if kind == .tools { items = items.filter { settings.toolFilter.admits($0["name"]?.stringValue ?? "") } }
-                    catalog.lists[kind] = items
-                    catalog.ttlMilliseconds[kind] = smallestTTL
-                    return items
+                    return (items, smallestTTL)
                 }
                 seenCursors.insert(next)
                 cursor = next
@@ -257,54 +319,51 @@ public actor ManagedBackend {
         throw BackendError.protocolViolation("\(kind.listMethod) kept returning more pages")
     }
 
-    func lastGood(_ kind: CatalogKind) -> [JSONValue]? {
-        catalog.lists[kind]
-    }
-
     // MARK: health
 
     /// A background check: connect when down, otherwise a cheap request that proves the backend answers.
     func check() async {
+        let (isShutDown, description) = health.withLock { ($0.isShutDown, $0.description) }
         guard !isShutDown else { return }
-        guard description != nil else {
+        guard let description else {
             _ = try? await connected()
             return
         }
-        let method = description?.era.isModern == true ? "server/discover" : "ping"
+        let method = description.era.isModern ? "server/discover" : "ping"
         _ = try? await send(BackendRequest(method: method, params: [:], timeout: .seconds(10)), observer: SilentObserver())
     }
 
-    func status() -> JSONValue {
+    nonisolated func status() -> JSONValue {
+        let health = self.health.withLock { $0 }
         var entry: [String: JSONValue] = [
             "name": .string(settings.name),
             "prefix": .string(settings.prefix),
             "transport": .string(settings.transport),
             "state": .string(state.rawValue),
-            "tools": .int(Int64(catalog.lists[.tools]?.count ?? 0)),
+            "tools": .int(Int64(lastGood(.tools)?.count ?? 0)),
         ]
         if settings.operatorOnly { entry["operator_only"] = true }
-        if let description {
+        if let description = health.description {
             entry["era"] = .string(description.era.isModern ? "modern" : "handshake")
             entry["protocol_version"] = .string(description.era.version)
             if let serverInfo = description.serverInfo { entry["server_info"] = serverInfo }
         }
-        entry["last_error"] = lastError.map(JSONValue.string) ?? .null
-        entry["last_latency_ms"] =
-            lastLatency.map { .double(Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15) } ?? .null
-        entry["last_checked"] = lastChecked.map { .string(Timestamp.string($0)) } ?? .null
+        entry["last_error"] = health.lastError.map(JSONValue.string) ?? .null
+        entry["last_latency_ms"] = health.lastLatency.map { .double($0.fractionalMilliseconds) } ?? .null
+        entry["last_checked"] = health.lastChecked.map { .string(Timestamp.string($0)) } ?? .null
         return .object(entry)
     }
 
     /// Returns once no request is in flight, or after `limit`.
     func drained(within limit: Duration) async {
         let deadline = ContinuousClock.now + limit
-        while inFlight > 0, ContinuousClock.now < deadline {
+        while health.withLock({ $0.inFlight }) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
     }
 
     public func shutdown() async {
-        isShutDown = true
+        health.withLock { $0.isShutDown = true }
         await backend.shutdown()
     }
 
@@ -316,10 +375,10 @@ public actor ManagedBackend {
 /// Passes everything on, and reports list changes to the backend's manager as well.
 struct ListChangeSpy: BackendRequestObserver {
     let inner: any BackendRequestObserver
-    let onListChange: @Sendable (BackendNotification) async -> Void
+    let onListChange: @Sendable (BackendNotification) -> Void
 
     func notification(_ notification: BackendNotification) async {
-        if !CatalogKind.changed(by: notification.method).isEmpty { await onListChange(notification) }
+        if !CatalogKind.changed(by: notification.method).isEmpty { onListChange(notification) }
         await inner.notification(notification)
     }
 

@@ -64,7 +64,7 @@ public struct AuditEvent: Sendable, Equatable {
         let elapsed = ContinuousClock.now - started
         self.init(
             time: Date(), clientID: call.clientID, backend: backend, tool: tool,
-            durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+            durationMilliseconds: Int(elapsed.milliseconds),
             outcome: outcome, arguments: "", result: toolResult.flatMap(Self.summary),
             upstreamStatus: toolResult?["_meta"]?[MCPProtocol.MetaKey.upstreamStatus].flatMap {
                 if case .int(let status) = $0 { Int(status) } else { nil }

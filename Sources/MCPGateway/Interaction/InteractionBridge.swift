@@ -70,8 +70,11 @@ struct InteractionBridge: Sendable {
         }
         let (events, continuation) = AsyncStream<CallEvent>.makeStream()
         let observer = ParkingObserver(events: continuation, relay: call.observer, clientCapabilities: call.clientCapabilities)
-        let work = Task {
-            let outcome = await send(request, observer)
+        // A call that may park outlives the request that started it, so it is bounded by its own timers.
+        var parkable = request
+        parkable.scope = nil
+        let work = Task { [parkable] in
+            let outcome = await send(parkable, observer)
             continuation.yield(.finished(outcome))
             continuation.finish()
         }
