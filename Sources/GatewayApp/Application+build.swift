@@ -77,7 +77,7 @@ public func buildApplication(
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
     router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: CORSPolicyMiddleware())
 
     health.addPublicRoutes(to: router)

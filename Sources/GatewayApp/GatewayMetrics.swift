@@ -4,16 +4,6 @@ import Prometheus
 /// The process's metrics backend: swift-metrics recorded anywhere in the gateway end up in one Prometheus registry,
 /// which `/metrics` renders. Bootstrapping is once per process, so `serve` does it and hands the registry over.
 public enum GatewayMetrics {
-    /// Hummingbird's request metrics, renamed to the gateway's own family names.
-    static let renamedFamilies = [
-        "hb.requests": "mcp_gateway_http_requests_total",
-        "hb.request.errors": "mcp_gateway_http_request_errors_total",
-        "http.server.request.duration": "mcp_gateway_http_request_duration_seconds",
-        "http.server.active_requests": "mcp_gateway_http_active_requests",
-    ]
-    static let renamedLabels = [
-        "http.route": "route", "http.request.method": "method", "http.response.status_code": "status", "error.type": "status",
-    ]
     /// From well under a millisecond (a relay's own cost) to a minute (a slow tool).
     static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -24,9 +14,6 @@ public enum GatewayMetrics {
     public static func makeFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = latencyBuckets
-        factory.nameAndLabelSanitizer = { name, labels in
-            (renamedFamilies[name] ?? name, labels.map { (renamedLabels[$0.0] ?? $0.0, $0.1) })
-        }
         return factory
     }
 

@@ -128,7 +128,8 @@ extension MCPEndpointController {
         }
         guard let first else {
             connection?.unwatch(scope)
-            return MCPResponses.rpcError(.init(code: JSONRPC.internalError, message: "The call ended without an answer"), status: .ok)
+            return MCPResponses.rpcError(
+                .init(code: JSONRPC.internalError, message: "The call ended without an answer"), status: .ok)
         }
         if case .answer(let message, let status) = first {
             connection?.unwatch(scope)

@@ -83,18 +83,40 @@ enum MCPResponses {
         return response
     }
 
-    /// Whether the Accept header admits `type` (absent, `*/*` and `type/*` count).
+    /// Whether the Accept header admits `type` (absent, `*/*` and `type/*` count). Read byte by byte: every request
+    /// asks this two or three times.
     static func accepts(_ request: Request, _ type: String) -> Bool {
         let values = request.headers[values: .accept]
         if values.isEmpty { return true }
-        let major = type.split(separator: "/").first.map(String.init) ?? type
+        let wanted = Array(type.utf8)
+        let slash = wanted.firstIndex(of: UInt8(ascii: "/")) ?? wanted.count
         for value in values {
-            for item in value.split(separator: ",") {
-                let mediaType = item.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-                if mediaType == type || mediaType == "*/*" || mediaType == "\(major)/*" { return true }
+            var utf8 = value.utf8[...]
+            while !utf8.isEmpty {
+                let end = utf8.firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+                var item = utf8[..<end]
+                if let parameters = item.firstIndex(of: UInt8(ascii: ";")) { item = item[..<parameters] }
+                if admits(trimmed(item), wanted: wanted, slash: slash) { return true }
+                utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
             }
         }
         return false
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+        var bytes = bytes
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
+        return bytes
+    }
+
+    /// `*/*`, `major/*` or the type itself, ignoring ASCII case.
+    private static func admits(_ mediaType: Substring.UTF8View, wanted: [UInt8], slash: Int) -> Bool {
+        let star = UInt8(ascii: "*")
+        if mediaType.elementsEqual([star, UInt8(ascii: "/"), star]) { return true }
+        let lowered = mediaType.lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        if lowered.elementsEqual(wanted) { return true }
+        return slash < wanted.count && lowered.elementsEqual(wanted[...slash] + [star])
     }
 
     /// JSON unless the client accepts only an event stream.

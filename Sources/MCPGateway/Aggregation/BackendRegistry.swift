@@ -212,7 +212,7 @@ public actor BackendRegistry {
         _ kind: CatalogKind, view: BackendView? = nil, reachable: @Sendable (String) -> Bool = { _ in true }
     ) async -> [JSONValue] {
         let list = await mergedList(kind, view: view ?? BackendView(globals: backends))
-        return list.items.compactMap { reachable($0.backend) ? $0.item : nil }
+        return list.items.filter { reachable($0.backend) }.map(\.item)
     }
 
     nonisolated func mergedList(_ kind: CatalogKind, view: BackendView) async -> MergedList {
