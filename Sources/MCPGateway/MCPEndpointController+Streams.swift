@@ -91,13 +91,15 @@ extension MCPEndpointController {
 
     /// Answers a call routed to a backend, from one task that the client's departure, a stopping server and the
     /// backend's timeout all stop. A call answered without a word on the way is answered as plain JSON in one write;
-    /// one that sends notifications or questions first, or takes longer than `callProbeInterval`, is answered on an
-    /// event stream (when the client accepts one), with keep-alives while it runs.
+    /// one that sends notifications or questions first, or takes longer than `streamAfter`, is answered on an event
+    /// stream (when `mayStream` and the client accepts one), with keep-alives while it runs.
     func answerCall(
-        call incoming: ClientCall, sessionID: String?, request: Request, streamable: Bool, channel: (any Channel)?,
+        call incoming: ClientCall, sessionID: String?, request: Request, mayStream: Bool, channel: (any Channel)?,
         finish: @escaping @Sendable (Result<JSONValue, JSONRPC.Failure>) -> (JSONValue, HTTPResponse.Status),
         _ answer: @escaping @Sendable (ClientCall) async -> Result<JSONValue, JSONRPC.Failure>
     ) async -> Response {
+        let acceptsEventStream = MCPResponses.accepts(request, "text/event-stream")
+        let streamable = mayStream && acceptsEventStream
         let (items, continuation) = AsyncStream<StreamItem>.makeStream()
         let scope = CallScope(eventLoop: channel?.eventLoop)
         var call = incoming
@@ -115,7 +117,7 @@ extension MCPEndpointController {
         scope.attach(work)
         let connection = channel.map(ClientConnection.of)
         connection?.watch(scope)
-        if streamable { scope.schedule(after: callProbeInterval) { continuation.yield(.openStream) } }
+        if streamable { scope.schedule(after: streamAfter) { continuation.yield(.openStream) } }
 
         var iterator = items.makeAsyncIterator()
         var first = await withTaskCancellationHandler {
@@ -133,7 +135,7 @@ extension MCPEndpointController {
         }
         if case .answer(let message, let status) = first {
             connection?.unwatch(scope)
-            if MCPResponses.prefersEventStream(request) {
+            if acceptsEventStream && !MCPResponses.accepts(request, "application/json") {
                 return MCPResponses.message(message, streaming: true, sessionID: sessionID)
             }
             return MCPResponses.json(message, status: status, sessionID: sessionID)

@@ -20,17 +20,18 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
     /// Requests answered by a backend, each from a task of its own that stops when the client leaves or the server stops.
     static var routedMethods: Set<String> { streamedMethods.union(["completion/complete"]) }
 
-    /// How often an open request stream is probed, which is how quickly a departed client cancels its call.
-    let callProbeInterval: Duration
+    /// How long a routed call may go without an answer before it is answered on an event stream (with keep-alives,
+    /// so that proxies keep the connection) rather than as plain JSON.
+    let streamAfter: Duration
 
     public init(
         methods: GatewayMethods, sessions: SessionRegistry, keepAliveInterval: Duration = .seconds(15),
-        callProbeInterval: Duration = .seconds(1)
+        streamAfter: Duration = .seconds(1)
     ) {
         self.methods = methods
         self.sessions = sessions
         self.keepAliveInterval = keepAliveInterval
-        self.callProbeInterval = callProbeInterval
+        self.streamAfter = streamAfter
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -144,8 +145,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                 }
             }
             return await answerCall(
-                call: call, sessionID: nil, request: request,
-                streamable: Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream"),
+                call: call, sessionID: nil, request: request, mayStream: Self.streamedMethods.contains(method),
                 channel: context.channel, finish: finish
             ) { call in
                 await methods.answer(method: method, params: params, call: call)
@@ -216,8 +216,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
             }
             if Self.routedMethods.contains(method) {
                 return await answerCall(
-                    call: call, sessionID: session.id, request: request,
-                    streamable: Self.streamedMethods.contains(method) && MCPResponses.accepts(request, "text/event-stream"),
+                    call: call, sessionID: session.id, request: request, mayStream: Self.streamedMethods.contains(method),
                     channel: context.channel, finish: finish, answer)
             }
             return MCPResponses.message(

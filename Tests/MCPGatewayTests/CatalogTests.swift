@@ -57,6 +57,16 @@ actor ScriptedBackend: Backend {
         Set(await registry.merged(.tools).compactMap { $0["name"]?.stringValue })
     }
 
+    /// A started registry over `backends`, by name.
+    static func started(
+        _ backends: [(String, ScriptedBackend)], listTimeout: Duration = .seconds(5), refreshInterval: Duration = .seconds(60)
+    ) async -> BackendRegistry {
+        let registry = BackendRegistry(
+            backends: backends.map { managed($0.0, $0.1) }, listTimeout: listTimeout, refreshInterval: refreshInterval)
+        await registry.start()
+        return registry
+    }
+
     /// Polls `condition` for up to ten seconds.
     static func eventually(_ condition: () async -> Bool) async -> Bool {
         for _ in 0..<200 {
@@ -70,9 +80,7 @@ actor ScriptedBackend: Backend {
         let quick = ScriptedBackend(tools: ["echo"])
         let held = ScriptedBackend(tools: ["slow"])
         await held.closeGate()
-        let registry = BackendRegistry(
-            backends: [Self.managed("quick", quick), Self.managed("held", held)], listTimeout: .milliseconds(300))
-        await registry.start()
+        let registry = await Self.started([("quick", quick), ("held", held)], listTimeout: .seconds(2))
         // The first listing waits the listing timeout for the held backend's first list, then answers without it.
         #expect(await Self.names(registry) == ["quick__echo"])
         // Later listings do not wait for it at all: this one answers while its fetch is still held at the gate.
@@ -88,8 +96,7 @@ actor ScriptedBackend: Backend {
 
     @Test func aListingIsServedFromTheCatalogAndAnAnnouncedChangeIsFetchedBeforeItIsAnnounced() async throws {
         let backend = ScriptedBackend(tools: ["one"])
-        let registry = BackendRegistry(backends: [Self.managed("alpha", backend)], listTimeout: .seconds(5))
-        await registry.start()
+        let registry = await Self.started([("alpha", backend)])
         #expect(await Self.names(registry) == ["alpha__one"])
         #expect(await Self.names(registry) == ["alpha__one"])
         #expect(await backend.listings == 1, "the second listing came from the catalog")
@@ -105,9 +112,7 @@ actor ScriptedBackend: Backend {
 
     @Test func aListOlderThanTheRefreshIntervalIsServedWhileAFreshOneIsFetched() async throws {
         let backend = ScriptedBackend(tools: ["one"])
-        let registry = BackendRegistry(
-            backends: [Self.managed("alpha", backend)], listTimeout: .seconds(5), refreshInterval: .milliseconds(100))
-        await registry.start()
+        let registry = await Self.started([("alpha", backend)], refreshInterval: .milliseconds(100))
         #expect(await Self.names(registry) == ["alpha__one"])
         await backend.setTools(["one", "two"])
         try await Task.sleep(for: .milliseconds(150))
@@ -117,8 +122,7 @@ actor ScriptedBackend: Backend {
 
     @Test func aToolAddedAMomentAgoIsRoutedBeforeAnyListingSawIt() async throws {
         let backend = ScriptedBackend(tools: ["one"])
-        let registry = BackendRegistry(backends: [Self.managed("alpha", backend)], listTimeout: .seconds(5))
-        await registry.start()
+        let registry = await Self.started([("alpha", backend)])
         #expect(await Self.names(registry) == ["alpha__one"])
         await backend.setTools(["one", "fresh"])
         let route = await registry.route(.tools, exposedName: "alpha__fresh")

@@ -58,10 +58,11 @@ struct BackendCatalog: Sendable {
 
     subscript(kind: CatalogKind) -> Entry { entries[kind] ?? Entry() }
 
-    /// Stores a fetched list; returns whether it differs from the one before (a first list always does).
+    /// Stores a fetched list; returns whether it differs from the one before (a first empty list does not: there is
+    /// nothing new for clients to see).
     mutating func store(_ items: [JSONValue], ttl: Int64?, kind: CatalogKind, at now: ContinuousClock.Instant) -> Bool {
         var entry = self[kind]
-        let changed = entry.items != items
+        let changed = (entry.items ?? []) != items
         entry.items = items
         entry.ttlMilliseconds = ttl
         entry.fetchedAt = now

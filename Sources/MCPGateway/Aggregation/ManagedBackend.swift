@@ -256,13 +256,8 @@ public actor ManagedBackend {
         if start { Task { _ = try? await self.refreshTask(kind).value } }
     }
 
-    /// The backend's whole list of `kind`, every page followed; nil when the backend has no such list.
-    /// Several callers share one fetch.
-    func refresh(_ kind: CatalogKind) async throws -> [JSONValue] {
-        try await refreshTask(kind).value
-    }
-
-    /// The running fetch of `kind`, started now if none runs: callers may stop waiting without stopping it.
+    /// The running fetch of `kind` (the backend's whole list, every page followed), started now if none runs: several
+    /// callers share it, and may stop waiting without stopping it.
     func refreshTask(_ kind: CatalogKind) -> Task<[JSONValue], any Error> {
         if let running = refreshing[kind] { return running }
         catalog.withLock { $0.began(kind, at: .now) }
