@@ -44,8 +44,8 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "Accounts", "OperatorPages",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "OutboundHTTP", "Accounts",
+                "OperatorPages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,10 +63,9 @@ let package = Package(
         .target(
             name: "OAuthServer",
             dependencies: [
-                "MCPCore",
+                "MCPCore", "OutboundHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,10 +119,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "MCPBackends",
+            name: "OutboundHTTP",
             dependencies: [
                 "MCPCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MCPBackends",
+            dependencies: [
+                "MCPCore", "OutboundHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,9 +142,8 @@ let package = Package(
         .target(
             name: "DiscordBackend",
             dependencies: [
-                "MCPCore",
+                "MCPCore", "OutboundHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -175,6 +182,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OutboundHTTPTests",
+            dependencies: [
+                "OutboundHTTP", "MCPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MCPCoreTests",
             dependencies: ["MCPCore"],
             swiftSettings: swiftSettings
@@ -198,7 +215,7 @@ let package = Package(
             name: "DiscordBackendTests",
             dependencies: [
                 "DiscordBackend", "MCPCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "OutboundHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -208,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "OAuthServer", "MCPCore", "MCPGateway", "Storage", "OperatorPages",
+                "GatewayApp", "OAuthServer", "MCPCore", "MCPGateway", "Storage", "OperatorPages", "OutboundHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

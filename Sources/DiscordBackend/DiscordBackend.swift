@@ -1,5 +1,5 @@
-import AsyncHTTPClient
 import MCPCore
+import OutboundHTTP
 
 /// The built-in Discord backend: Discord's REST API v10 as MCP tools, through a bot token, under the operator's
 /// policy. It lives in the gateway's process and speaks to it in the modern era's terms.
@@ -11,12 +11,12 @@ public final class DiscordBackend: Backend {
     let tools: [String: DiscordTool]
     let version: String
 
-    public init(name: String, settings: DiscordBackendSettings, client: HTTPClient, version: String) {
+    public init(name: String, settings: DiscordBackendSettings, http: OutboundHTTP, version: String) {
         self.name = name
         self.settings = settings
         self.version = version
         rest = DiscordRESTClient(
-            configuration: .init(baseURL: settings.apiBaseURL, botToken: settings.token, version: version), client: client)
+            configuration: .init(baseURL: settings.apiBaseURL, botToken: settings.token, version: version), http: http)
         runner = DiscordToolRunner(rest: rest, policy: settings.policy, confirmations: ConfirmationTokens())
         tools = Dictionary(uniqueKeysWithValues: DiscordCatalog.all.map { ($0.name, $0) })
     }

@@ -1,5 +1,4 @@
 import Accounts
-import AsyncHTTPClient
 import DiscordBackend
 import Foundation
 import HTTPTypes
@@ -10,6 +9,7 @@ import Mustache
 import NIOCore
 import OAuthServer
 import OperatorPages
+import OutboundHTTP
 import Prometheus
 import Storage
 
@@ -47,26 +47,26 @@ public func buildApplication(
     let sessions = SessionRegistry()
     let bearer = BearerAuthenticator(configuration: oauth, grants: grants, personalTokens: database)
 
-    let httpClient = BackendHTTPClient()
+    let http = OutboundHTTP()
     let registry: BackendRegistry
     do {
         registry = try BackendFactory.makeRegistry(
-            backends, settings: settings, httpClient: httpClient, environment: environment, logger: logger)
+            backends, settings: settings, http: http, environment: environment, logger: logger)
     } catch {
-        await httpClient.shutdown()
+        await http.shutdown()
         throw error
     }
     let reloader = BackendReloader(
         settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
-        httpClient: httpClient, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
+        http: http, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
     let auditor = AuditRecorder(sink: database, logger: logger)
     let members: MemberPlatform
     do {
         members = try await MemberPlatform.make(
-            settings: settings, database: database, registry: registry, httpClient: httpClient, auditor: auditor,
+            settings: settings, database: database, registry: registry, http: http, auditor: auditor,
             logger: logger)
     } catch {
-        await httpClient.shutdown()
+        await http.shutdown()
         throw error
     }
     await registry.start()
@@ -148,7 +148,7 @@ public func buildApplication(
         SessionJanitor(sessions: sessions, interval: .seconds(60)),
         MetadataResolverShutdown(resolver: metadataDocuments),
         BackendSupervisor(
-            registry: registry, httpClient: httpClient, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
+            registry: registry, http: http, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
         AuditWriter(recorder: auditor),
         MemberBackendJanitor(pool: members.pool, interval: .seconds(5)),
         BackendWatcher(reloader: reloader, interval: .seconds(2)))

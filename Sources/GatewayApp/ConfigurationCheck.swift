@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
+import OutboundHTTP
 import Storage
 
 /// What `check-config` reports: the resolved backends, and what starting would do to the database.
@@ -24,12 +24,12 @@ public func checkConfiguration(settings: GatewaySettings, environment: [String: 
     }
     _ = try await loadPages(directory: settings.templatesDirectory)
     let backends = try BackendConfiguration.load(settings: settings, environment: environment)
-    let client = BackendHTTPClient()
+    let client = OutboundHTTP()
     var logger = Logger(label: "check-config")
     logger.logLevel = .critical
     do {
         for planned in BackendFactory.plan(backends) {
-            _ = try BackendFactory.makeManaged(planned, httpClient: client, environment: environment, logger: logger)
+            _ = try BackendFactory.makeManaged(planned, http: client, environment: environment, logger: logger)
         }
     } catch {
         await client.shutdown()

@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPGateway
 import OAuthServer
+import OutboundHTTP
 import ServiceLifecycle
 
 /// Releases the metadata-document fetcher's HTTP client when the server stops.
@@ -34,7 +34,7 @@ struct SessionJanitor: Service {
 /// Connects every backend at start, checks them in the background, and stops them (and their HTTP client) last.
 struct BackendSupervisor: Service {
     let registry: BackendRegistry
-    let httpClient: BackendHTTPClient
+    let http: OutboundHTTP
     let interval: Duration
     let logger: Logger
 
@@ -46,7 +46,7 @@ struct BackendSupervisor: Service {
             }
         }
         await registry.shutdown()
-        await httpClient.shutdown()
+        await http.shutdown()
     }
 }
 

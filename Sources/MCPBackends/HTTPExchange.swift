@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import MCPCore
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// One POST of a JSON-RPC message to an MCP endpoint, read back as JSON or as an event stream.
 struct HTTPExchange {
@@ -20,72 +20,88 @@ struct HTTPExchange {
     typealias InterimHandler = @Sendable (JSONRPC.Message, JSONValue) async -> JSONValue?
 
     static let maximumBodyBytes = 16 * 1024 * 1024
+    /// Enough of an error body to quote.
+    static let errorBodyBytes = 64 * 1024
 
-    let client: HTTPClient
+    let http: OutboundHTTP
+    /// The endpoint, parsed once; nil when it is not a URL (the backend then fails every request saying so).
+    let endpoint: URL?
     let url: String
-    let headers: [(String, String)]
+    /// The backend's configured headers (its credentials among them), set on every request.
+    let headers: HTTPHeaders
+
+    init(http: OutboundHTTP, url: String, headers: [(String, String)]) {
+        self.http = http
+        self.url = url
+        self.endpoint = URL(string: url)
+        self.headers = HTTPHeaders(headers)
+    }
+
+    /// A request to the endpoint with the backend's headers and `extra` ones (which replace same-named ones).
+    func request(_ method: HTTPMethod, extra: [(String, String)], body: JSONValue? = nil) throws -> OutboundRequest {
+        guard let endpoint else { throw BackendError.unreachable("\(url) is not a URL") }
+        var all = headers
+        for (name, value) in extra { all.replaceOrAdd(name: name, value: value) }
+        return OutboundRequest(
+            method: method, url: endpoint, headers: all, body: body.map { ByteBuffer(bytes: $0.serializedBytes()) })
+    }
 
     func post(
         _ message: JSONValue, extraHeaders: [(String, String)], sessionID: String?, expectsResponse: Bool,
         interim: InterimHandler, postBack: @Sendable (JSONValue) async throws -> Void
     ) async throws -> (Outcome, HTTPHeaders) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        request.headers.replaceOrAdd(name: "Accept", value: "application/json, text/event-stream")
-        for (name, value) in extraHeaders { request.headers.replaceOrAdd(name: name, value: value) }
-        if let sessionID { request.headers.replaceOrAdd(name: MCPProtocol.Header.sessionID, value: sessionID) }
-        request.body = .bytes(ByteBuffer(bytes: message.serializedBytes()))
+        var extra = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
+        extra += extraHeaders
+        if let sessionID { extra.append((MCPProtocol.Header.sessionID, sessionID)) }
+        let request = try request(.POST, extra: extra, body: message)
 
-        let response: HTTPClientResponse
+        let answer: OutboundAnswer
         do {
-            response = try await client.execute(request, timeout: .hours(24))
+            answer = try await http.exchange(request, limit: Self.maximumBodyBytes) { head in
+                expectsResponse && head.isSuccess && head.status != 202 && head.mediaType == "text/event-stream"
+            }
         } catch {
             throw Self.transportError(error)
         }
-        switch response.status.code {
-        case 202:
-            return (.accepted, response.headers)
-        case 404 where sessionID != nil:
-            return (.sessionNotFound, response.headers)
-        case 200..<300:
-            break
-        default:
-            let body = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
-            throw BackendError.httpStatus(Int(response.status.code), Self.errorDetail(body))
+        switch answer {
+        case .stream(let head, let body):
+            let value = try await readEventStream(body, requestID: message["id"], interim: interim, postBack: postBack)
+            return (.response(value), head.headers)
+        case .whole(let response):
+            switch response.status {
+            case 202:
+                return (.accepted, response.headers)
+            case 404 where sessionID != nil:
+                return (.sessionNotFound, response.headers)
+            case 200..<300:
+                break
+            default:
+                let excerpt = response.body.getSlice(
+                    at: response.body.readerIndex, length: min(response.body.readableBytes, 4096))
+                throw BackendError.httpStatus(response.status, Self.errorDetail(excerpt.map { String(buffer: $0) } ?? ""))
+            }
+            guard expectsResponse else { return (.accepted, response.headers) }
+            return (.response(try Self.answer(response.body, to: message)), response.headers)
         }
-        guard expectsResponse else { return (.accepted, response.headers) }
-        let contentType = response.headers.first(name: "Content-Type")?.lowercased() ?? ""
-        if contentType.hasPrefix("text/event-stream") {
-            let answer = try await readEventStream(response.body, requestID: message["id"], interim: interim, postBack: postBack)
-            return (.response(answer), response.headers)
-        }
-        let body: ByteBuffer
-        do {
-            body = try await response.body.collect(upTo: Self.maximumBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw BackendError.protocolViolation("the response is larger than \(Self.maximumBodyBytes / 1_048_576) MiB")
-        } catch {
-            throw Self.transportError(error)
-        }
+    }
+
+    /// The answer to a POST is the answer to that request: anything else (another id, a request, a batch) is a broken
+    /// backend, not a result to hand to the client. An error about a request it could not even read may carry a null id.
+    private static func answer(_ body: ByteBuffer, to message: JSONValue) throws -> JSONValue {
         guard let value = try? JSONValue.parse(body.readableBytesView) else {
             throw BackendError.protocolViolation("the response is not JSON")
         }
-        // The answer to a POST is the answer to that request: anything else (another id, a request, a batch) is
-        // a broken backend, not a result to hand to the client. An error about a request it could not even
-        // read may carry a null id.
         guard case .response(let id)? = try? JSONRPC.classify(value),
             id == message["id"] || (id == .null && value["error"] != nil)
         else {
             throw BackendError.protocolViolation("the response does not answer this request")
         }
-        return (.response(value), response.headers)
+        return value
     }
 
     /// Reads events until the response to `requestID` arrives; notifications and requests go to `interim`.
     private func readEventStream(
-        _ body: HTTPClientResponse.Body, requestID: JSONValue?, interim: InterimHandler,
+        _ body: OutboundBody, requestID: JSONValue?, interim: InterimHandler,
         postBack: @Sendable (JSONValue) async throws -> Void
     ) async throws -> JSONValue {
         var decoder = ServerSentEventDecoder(maximumLineLength: Self.maximumBodyBytes)
@@ -108,25 +124,15 @@ struct HTTPExchange {
         throw BackendError.protocolViolation("the response stream ended before the response")
     }
 
+    /// What a failure to reach the backend means to the call: cancellation stays cancellation, the rest is the
+    /// backend being unreachable (or its answer too large), in the outbound component's words.
     static func transportError(_ error: any Error) -> any Error {
-        if error is CancellationError { return error }
-        if let error = error as? HTTPClientError, error == .cancelled { return CancellationError() }
-        if error is BackendError { return error }
-        return BackendError.unreachable(describe(error))
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "connection timed out"
-            case .remoteConnectionClosed: return "the connection was closed"
-            case .readTimeout: return "read timed out"
-            default: return "\(error)"
-            }
+        if error is CancellationError || error is BackendError { return error }
+        switch OutboundHTTPError(error) {
+        case .cancelled: return CancellationError()
+        case .tooLarge(let limit): return BackendError.protocolViolation("the response is larger than \(limit / 1_048_576) MiB")
+        case let failure: return BackendError.unreachable(failure.description)
         }
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
 
     /// A short, single-line excerpt of an error body: a JSON-RPC error message when there is one.

@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPCore
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// A backend on the 2024-11-05 HTTP+SSE transport: a GET event stream whose first `endpoint` event names the URL
 /// to POST messages to; answers come back on the stream. All client requests share the one stream.
@@ -11,7 +11,7 @@ public actor LegacySSEBackend: Backend {
     let name: String
     let url: String
     let headers: [(String, String)]
-    let client: HTTPClient
+    let http: OutboundHTTP
     let clientInfo: JSONValue
     let logger: Logger
     private var peer: ChannelPeer?
@@ -22,12 +22,13 @@ public actor LegacySSEBackend: Backend {
     private var isShutDown = false
     private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
 
-    public init(name: String, url: String, headers: [String: String], client: HTTPClient, gatewayVersion: String, logger: Logger)
-    {
+    public init(
+        name: String, url: String, headers: [String: String], http: OutboundHTTP, gatewayVersion: String, logger: Logger
+    ) {
         self.name = name
         self.url = url
         self.headers = headers.sorted { $0.key < $1.key }
-        self.client = client
+        self.http = http
         self.clientInfo = BackendNegotiation.clientInfo(version: gatewayVersion)
         var logger = logger
         logger[metadataKey: "backend"] = .string(name)
@@ -89,33 +90,32 @@ public actor LegacySSEBackend: Backend {
 
     /// Opens the GET stream and waits (up to 10 s) for its `endpoint` event.
     private func openStream() async throws -> ChannelPeer {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
-        let response: HTTPClientResponse
+        let stream = HTTPExchange(http: http, url: url, headers: headers)
+        let answer: OutboundAnswer
         do {
-            response = try await withTimeout(.seconds(10)) { [client, request] in
-                try await client.execute(request, timeout: .hours(24))
-            }
-        } catch is TimeoutExpired {
+            answer = try await http.exchange(
+                try stream.request(.GET, extra: [("Accept", "text/event-stream")]), limit: HTTPExchange.errorBodyBytes,
+                timeout: .seconds(10)
+            ) { head in head.status == 200 }
+        } catch OutboundHTTPError.timedOut {
             throw BackendError.timedOut(.seconds(10))
         } catch {
             throw HTTPExchange.transportError(error)
         }
-        guard response.status == .ok else {
-            throw BackendError.httpStatus(Int(response.status.code), "the event stream could not be opened")
+        guard case .stream(_, let body) = answer else {
+            let status = if case .whole(let response) = answer { response.status } else { 0 }
+            throw BackendError.httpStatus(status, "the event stream could not be opened")
         }
 
         let (endpointStream, endpointContinuation) = AsyncStream<String>.makeStream()
-        let poster = EndpointPoster(client: client, headers: headers)
+        let poster = EndpointPoster(http: http, headers: headers)
         let peer = ChannelPeer(logger: logger) { message in try await poster.post(message) }
         let base = url
         let logger = self.logger
         reader = Task { [weak self] in
             var decoder = ServerSentEventDecoder(maximumLineLength: HTTPExchange.maximumBodyBytes)
             do {
-                for try await chunk in response.body {
+                for try await chunk in body {
                     for event in try decoder.feed(chunk.readableBytesView) {
                         if event.event == "endpoint" {
                             endpointContinuation.yield(event.data)
@@ -172,35 +172,30 @@ public actor LegacySSEBackend: Backend {
 
 /// Posts messages to the endpoint a legacy stream announced; the answers arrive on the stream.
 actor EndpointPoster {
-    let client: HTTPClient
+    let http: OutboundHTTP
     let headers: [(String, String)]
-    private var endpoint: String?
+    private var endpoint: HTTPExchange?
 
-    init(client: HTTPClient, headers: [(String, String)]) {
-        self.client = client
+    init(http: OutboundHTTP, headers: [(String, String)]) {
+        self.http = http
         self.headers = headers
     }
 
     func setEndpoint(_ endpoint: String) {
-        self.endpoint = endpoint
+        self.endpoint = HTTPExchange(http: http, url: endpoint, headers: headers)
     }
 
     func post(_ message: JSONValue) async throws {
         guard let endpoint else { throw BackendError.unreachable("no endpoint yet") }
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: message.serializedBytes()))
-        let response: HTTPClientResponse
+        let response: OutboundResponse
         do {
-            response = try await client.execute(request, timeout: .seconds(30))
+            let request = try endpoint.request(.POST, extra: [("Content-Type", "application/json")], body: message)
+            response = try await http.send(request, limit: HTTPExchange.errorBodyBytes, timeout: .seconds(30))
         } catch {
             throw HTTPExchange.transportError(error)
         }
-        _ = try? await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(response.status.code) else {
-            throw BackendError.httpStatus(Int(response.status.code), "the message endpoint refused the message")
+        guard response.head.isSuccess else {
+            throw BackendError.httpStatus(response.status, "the message endpoint refused the message")
         }
     }
 }

@@ -1,7 +1,7 @@
-import AsyncHTTPClient
 import MCPCore
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// How a Streamable HTTP backend's list changes reach the gateway outside any request.
 extension StreamableHTTPBackend {
@@ -45,39 +45,47 @@ extension StreamableHTTPBackend {
         }
         let params = BackendNegotiation.modernParams(
             ["notifications": .object(filter)], version: version, clientCapabilities: [:], clientInfo: clientInfo)
-        var request = HTTPClientRequest(url: exchange.url)
-        request.method = .POST
-        for (name, value) in exchange.headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        request.headers.replaceOrAdd(name: "Accept", value: "application/json, text/event-stream")
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.protocolVersion, value: version)
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.method, value: "subscriptions/listen")
-        request.body = .bytes(
-            ByteBuffer(bytes: JSONRPC.request(id: newID(), method: "subscriptions/listen", params: params).serializedBytes()))
-        guard let response = try? await exchange.client.execute(request, timeout: .hours(24)) else { return true }
-        guard response.status == .ok,
-            response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("text/event-stream") == true
+        guard
+            let request = try? exchange.request(
+                .POST,
+                extra: [
+                    ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"),
+                    (MCPProtocol.Header.protocolVersion, version), (MCPProtocol.Header.method, "subscriptions/listen"),
+                ],
+                body: JSONRPC.request(id: newID(), method: "subscriptions/listen", params: params))
         else { return false }
-        await readNotifications(response.body, handler: handler)
+        guard let answer = try? await openStream(request) else { return true }
+        guard case .stream(let head, let body) = answer, head.status == 200 else { return false }
+        await readNotifications(body, handler: handler)
         return true
     }
 
     /// Reads the session's GET stream until it ends; returns false when the backend offers none.
     func listen(session: HandshakeSession, handler: @escaping @Sendable (BackendNotification) -> Void) async -> Bool {
-        var request = HTTPClientRequest(url: exchange.url)
-        request.method = .GET
-        for (name, value) in exchange.headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.protocolVersion, value: session.version)
-        if let id = session.id { request.headers.replaceOrAdd(name: MCPProtocol.Header.sessionID, value: id) }
-        guard let response = try? await exchange.client.execute(request, timeout: .hours(24)) else { return true }
-        guard response.status == .ok else { return response.status != .methodNotAllowed }
-        await readNotifications(response.body, handler: handler)
-        return true
+        var extra = [("Accept", "text/event-stream"), (MCPProtocol.Header.protocolVersion, session.version)]
+        if let id = session.id { extra.append((MCPProtocol.Header.sessionID, id)) }
+        guard let request = try? exchange.request(.GET, extra: extra) else { return false }
+        guard let answer = try? await openStream(request) else { return true }
+        switch answer {
+        case .stream(let head, let body) where head.status == 200:
+            await readNotifications(body, handler: handler)
+            return true
+        case .stream(let head, _):
+            return head.status != 405
+        case .whole(let response):
+            return response.status != 405
+        }
+    }
+
+    /// A listening stream: an event stream is read as it comes; anything else (a refusal) is read whole.
+    private func openStream(_ request: OutboundRequest) async throws -> OutboundAnswer {
+        try await exchange.http.exchange(request, limit: HTTPExchange.errorBodyBytes) { head in
+            head.mediaType == "text/event-stream"
+        }
     }
 
     /// Passes every notification of an event stream to `handler`, until the stream ends.
-    func readNotifications(_ body: HTTPClientResponse.Body, handler: @escaping @Sendable (BackendNotification) -> Void)
+    func readNotifications(_ body: OutboundBody, handler: @escaping @Sendable (BackendNotification) -> Void)
         async
     {
         var decoder = ServerSentEventDecoder(maximumLineLength: HTTPExchange.maximumBodyBytes)

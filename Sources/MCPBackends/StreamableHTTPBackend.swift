@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPCore
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
 /// A backend reached over Streamable HTTP, in whichever era it speaks: `server/discover` is tried first,
 /// `initialize` is the fallback, and the answer is remembered until the backend fails.
@@ -27,10 +27,11 @@ public actor StreamableHTTPBackend: Backend {
     private var isShutDown = false
     static let maximumSessions = 1000
 
-    public init(name: String, url: String, headers: [String: String], client: HTTPClient, gatewayVersion: String, logger: Logger)
-    {
+    public init(
+        name: String, url: String, headers: [String: String], http: OutboundHTTP, gatewayVersion: String, logger: Logger
+    ) {
         self.name = name
-        self.exchange = HTTPExchange(client: client, url: url, headers: headers.sorted { $0.key < $1.key })
+        self.exchange = HTTPExchange(http: http, url: url, headers: headers.sorted { $0.key < $1.key })
         self.clientInfo = BackendNegotiation.clientInfo(version: gatewayVersion)
         var logger = logger
         logger[metadataKey: "backend"] = .string(name)
@@ -259,11 +260,10 @@ public actor StreamableHTTPBackend: Backend {
 
     private func delete(_ session: HandshakeSession) async {
         guard let id = session.id else { return }
-        var request = HTTPClientRequest(url: exchange.url)
-        request.method = .DELETE
-        for (name, value) in exchange.headers { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.sessionID, value: id)
-        request.headers.replaceOrAdd(name: MCPProtocol.Header.protocolVersion, value: session.version)
-        _ = try? await exchange.client.execute(request, timeout: .seconds(5))
+        guard
+            let request = try? exchange.request(
+                .DELETE, extra: [(MCPProtocol.Header.sessionID, id), (MCPProtocol.Header.protocolVersion, session.version)])
+        else { return }
+        _ = try? await exchange.http.send(request, limit: HTTPExchange.errorBodyBytes, timeout: .seconds(5))
     }
 }

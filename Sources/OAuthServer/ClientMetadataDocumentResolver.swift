@@ -1,16 +1,16 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPCore
 import NIOCore
 import NIOPosix
+import OutboundHTTP
 
 /// Client ID Metadata Documents: a `client_id` that is an https URL names a JSON document describing the client.
 /// Fetching it is server-side request forgery waiting to happen, so the target is checked before any connection.
 public actor ClientMetadataDocumentResolver {
     public struct Limits: Sendable {
         public var maximumBytes = 8 * 1024
-        public var timeout: TimeAmount = .seconds(5)
+        public var timeout: Duration = .seconds(5)
         public var shortestCache: TimeInterval = 60
         public var longestCache: TimeInterval = 24 * 3600
         public var defaultCache: TimeInterval = 3600
@@ -18,8 +18,8 @@ public actor ClientMetadataDocumentResolver {
         public init() {}
     }
 
-    /// Created on the first fetch, so a server that never fetches never holds a client that needs shutting down.
-    private var httpClient: HTTPClient?
+    /// Its own component (makes no connection until the first fetch), so its short timeouts are its own.
+    private let http: OutboundHTTP
     private let allowLoopback: Bool
     private let limits: Limits
     private let logger: Logger
@@ -30,6 +30,9 @@ public actor ClientMetadataDocumentResolver {
         self.allowLoopback = allowLoopback
         self.limits = limits
         self.logger = logger
+        var settings = OutboundHTTP.Settings()
+        settings.connectTimeout = limits.timeout
+        self.http = OutboundHTTP(settings: settings)
     }
 
     /// Whether this client_id is a metadata document URL rather than a registered id.
@@ -42,35 +45,25 @@ public actor ClientMetadataDocumentResolver {
         let url = try validatedURL(clientID)
         try await checkTarget(url)
 
-        let document: JSONValue
-        let lifetime: TimeInterval
+        guard let target = URL(string: clientID) else { throw OAuthError.invalidClient("client_id is not a valid URL") }
+        let response: OutboundResponse
         do {
-            var request = HTTPClientRequest(url: clientID)
-            request.headers.add(name: "Accept", value: "application/json")
-            let response = try await client().execute(request, timeout: limits.timeout)
-            guard response.status == .ok else {
-                throw OAuthError.invalidClient("the client metadata document answered HTTP \(response.status.code)")
-            }
-            if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > limits.maximumBytes {
-                throw OAuthError.invalidClient("the client metadata document is larger than \(limits.maximumBytes) bytes")
-            }
-            let body: ByteBuffer
-            do {
-                body = try await response.body.collect(upTo: limits.maximumBytes)
-            } catch is NIOTooManyBytesError {
-                throw OAuthError.invalidClient("the client metadata document is larger than \(limits.maximumBytes) bytes")
-            }
-            guard let parsed = try? JSONValue.parse(body.readableBytesView) else {
-                throw OAuthError.invalidClient("the client metadata document is not JSON")
-            }
-            document = parsed
-            lifetime = cacheLifetime(response.headers.first(name: "Cache-Control"))
-        } catch let error as OAuthError {
-            throw error
+            response = try await http.send(
+                OutboundRequest(method: .GET, url: target, headers: ["Accept": "application/json"]), limit: limits.maximumBytes,
+                timeout: limits.timeout)
+        } catch .tooLarge {
+            throw OAuthError.invalidClient("the client metadata document is larger than \(limits.maximumBytes) bytes")
         } catch {
             logger.info("client metadata document fetch failed", metadata: ["client_id": "\(clientID)", "error": "\(error)"])
             throw OAuthError.invalidClient("the client metadata document could not be fetched")
         }
+        guard response.status == 200 else {
+            throw OAuthError.invalidClient("the client metadata document answered HTTP \(response.status)")
+        }
+        guard let document = try? JSONValue.parse(response.body.readableBytesView) else {
+            throw OAuthError.invalidClient("the client metadata document is not JSON")
+        }
+        let lifetime = cacheLifetime(response.headers.first(name: "Cache-Control"))
 
         let client = try Self.client(from: document, url: clientID, now: now)
         if lifetime > 0 {
@@ -82,21 +75,9 @@ public actor ClientMetadataDocumentResolver {
         return client
     }
 
-    private func client() -> HTTPClient {
-        if let httpClient { return httpClient }
-        var configuration = HTTPClient.Configuration()
-        // Redirects could lead anywhere, internal hosts included: a document must be served where it is named.
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: limits.timeout, read: limits.timeout)
-        let created = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        httpClient = created
-        return created
-    }
-
-    /// Releases the HTTP client, if one was made; call it when the server stops.
+    /// Closes the fetcher's connections; call it when the server stops.
     public func shutdown() async {
-        try? await httpClient?.shutdown()
-        httpClient = nil
+        await http.shutdown()
     }
 
     private func validatedURL(_ clientID: String) throws(OAuthError) -> URLComponents {

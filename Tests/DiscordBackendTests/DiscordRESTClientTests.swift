@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import MCPCore
+import OutboundHTTP
 import Synchronization
 import Testing
 
@@ -72,17 +72,17 @@ import Testing
     }
 
     func withClient(_ port: Int, _ body: (DiscordRESTClient) async throws -> Void) async throws {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = OutboundHTTP()
         let client = DiscordRESTClient(
-            configuration: .init(baseURL: "http://127.0.0.1:\(port)/api/v10", botToken: Self.token, version: "test"), client: http
+            configuration: .init(baseURL: "http://127.0.0.1:\(port)/api/v10", botToken: Self.token, version: "test"), http: http
         )
         do {
             try await body(client)
         } catch {
-            try await http.shutdown()
+            await http.shutdown()
             throw error
         }
-        try await http.shutdown()
+        await http.shutdown()
     }
 
     @Test func aShort429IsWaitedOutAndTheHeadersAreDiscords() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MCPGateway
+import OutboundHTTP
 import Testing
 
 @testable import GatewayApp
@@ -10,7 +11,7 @@ import Testing
         let file: URL
         let reloader: BackendReloader
         let registry: BackendRegistry
-        let client: BackendHTTPClient
+        let client: OutboundHTTP
 
         func write(_ text: String) throws {
             try Data(text.utf8).write(to: file)
@@ -37,11 +38,11 @@ import Testing
         var settings = TestGateway.settings()
         settings.backendsFile = file.path
         let definitions = try BackendConfiguration.load(settings: settings, environment: environment)
-        let client = BackendHTTPClient()
+        let client = OutboundHTTP()
         let registry = try BackendFactory.makeRegistry(
-            definitions, settings: settings, httpClient: client, environment: environment, logger: TestGateway.logger)
+            definitions, settings: settings, http: client, environment: environment, logger: TestGateway.logger)
         let reloader = BackendReloader(
-            settings: settings, definitions: definitions, environment: { environment }, registry: registry, httpClient: client,
+            settings: settings, definitions: definitions, environment: { environment }, registry: registry, http: client,
             drain: .seconds(1), logger: TestGateway.logger)
         return Fixture(file: file, reloader: reloader, registry: registry, client: client)
     }

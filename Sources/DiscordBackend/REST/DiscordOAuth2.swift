@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 import MCPCore
+import OutboundHTTP
 
 /// Sign in with Discord, Discord's side: the authorization URL, the code exchange, and who signed in. The member's
 /// access token lives for exactly one call (`GET /users/@me`) and is dropped here: it is never stored, returned or logged.
@@ -24,11 +24,11 @@ public struct DiscordOAuth2: Sendable {
     let application: Application
     let rest: DiscordRESTClient
 
-    public init(application: Application, apiBaseURL: String, client: HTTPClient, version: String) {
+    public init(application: Application, apiBaseURL: String, http: OutboundHTTP, version: String) {
         self.application = application
         // No bot token travels on these requests; the configuration's is never used (credential .none or .bearer).
         rest = DiscordRESTClient(
-            configuration: .init(baseURL: apiBaseURL, botToken: "", version: version, maximumRetries: 1), client: client)
+            configuration: .init(baseURL: apiBaseURL, botToken: "", version: version, maximumRetries: 1), http: http)
     }
 
     /// The authorization request: scope `identify` only, PKCE S256, and our `state`; `prompt=none` skips Discord's

@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import Foundation
 import MCPCore
 import NIOCore
 import NIOHTTP1
+import OutboundHTTP
 
-/// Discord's REST API v10 through a bot token: our own thin client on AsyncHTTPClient, which waits out
+/// Discord's REST API v10 through a bot token: our own thin client on the outbound HTTP component, which waits out
 /// Discord's rate limits when they are short and fails clearly when they are not.
 public actor DiscordRESTClient {
     public struct Configuration: Sendable {
@@ -39,16 +39,19 @@ public actor DiscordRESTClient {
     }
 
     let configuration: Configuration
-    let client: HTTPClient
+    let http: OutboundHTTP
     private var limiter: DiscordRateLimiter
     /// Routes with a request on the wire. Requests of one route and resource go one at a time, as Discord's own
     /// libraries send them: each learns the bucket's state from the answer before it, so a burst never overshoots.
     private var busyQueues: Set<String> = []
     private var queueWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    public init(configuration: Configuration, client: HTTPClient, limiter: DiscordRateLimiter = DiscordRateLimiter()) {
+    /// Discord's answers are JSON documents well under this; anything larger is not one of them.
+    static let maximumBodyBytes = 8 * 1024 * 1024
+
+    public init(configuration: Configuration, http: OutboundHTTP, limiter: DiscordRateLimiter = DiscordRateLimiter()) {
         self.configuration = configuration
-        self.client = client
+        self.http = http
         self.limiter = limiter
     }
 
@@ -134,8 +137,10 @@ public actor DiscordRESTClient {
             components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
             url += "?" + (components.percentEncodedQuery ?? "")
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: route.method)
+        guard let target = URL(string: url) else {
+            throw Failure(status: nil, code: nil, description: "could not \(action): the request's address is invalid")
+        }
+        var request = OutboundRequest(method: HTTPMethod(rawValue: route.method), url: target)
         switch credential {
         case .bot: request.headers.add(name: "Authorization", value: "Bot \(configuration.botToken)")
         case .bearer(let token): request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -148,28 +153,22 @@ public actor DiscordRESTClient {
         switch body {
         case .json(let value)?:
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: value.serializedBytes()))
+            request.body = ByteBuffer(bytes: value.serializedBytes())
         case .form(let fields)?:
             var components = URLComponents()
             components.queryItems = fields.map { URLQueryItem(name: $0.0, value: $0.1) }
             // URLComponents leaves `+` alone in a query; in a form it would read as a space.
             let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: encoded))
+            request.body = ByteBuffer(string: encoded)
         case nil:
             break
         }
         let timeout = configuration.timeout
+        let response: OutboundResponse
         do {
-            return try await withTimeout(timeout) { [client, request] in
-                let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds) + 1))
-                let bytes = try await response.body.collect(upTo: 8 * 1024 * 1024)
-                var headers: [String: String] = [:]
-                for header in response.headers { headers[header.name.lowercased()] = header.value }
-                let value = bytes.readableBytes == 0 ? nil : try? JSONValue.parse(bytes.readableBytesView)
-                return (Int(response.status.code), headers, value)
-            }
-        } catch is TimeoutExpired {
+            response = try await http.send(request, limit: Self.maximumBodyBytes, timeout: timeout)
+        } catch .timedOut {
             throw Failure(
                 status: nil, code: nil, description: "Discord did not answer within \(timeout.secondsDescription) to \(action)")
         } catch {
@@ -178,6 +177,10 @@ public actor DiscordRESTClient {
                 status: nil, code: nil,
                 description: "could not reach Discord to \(action): \(Self.transport(error, hiding: route.secretSegment))")
         }
+        var headers: [String: String] = [:]
+        for header in response.headers { headers[header.name.lowercased()] = header.value }
+        let value = response.body.readableBytes == 0 ? nil : try? JSONValue.parse(response.body.readableBytesView)
+        return (response.status, headers, value)
     }
 
     static func failure(for refusal: DiscordRateLimiter.Refusal, action: String) -> Failure {

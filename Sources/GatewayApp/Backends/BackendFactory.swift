@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import DiscordBackend
 import Foundation
 import Logging
 import MCPBackends
 import MCPCore
 import MCPGateway
+import OutboundHTTP
 
 extension BackendDefinition {
     /// Backends that run inside the gateway, whose answers are the gateway's own words.
@@ -17,14 +17,14 @@ extension BackendDefinition {
 /// Turns configured backends into running ones.
 enum BackendFactory {
     static func makeRegistry(
-        _ definitions: [BackendDefinition], settings: GatewaySettings, httpClient: BackendHTTPClient,
+        _ definitions: [BackendDefinition], settings: GatewaySettings, http: OutboundHTTP,
         environment: [String: String],
         logger: Logger
     ) throws(SettingsError) -> BackendRegistry {
         var managed: [ManagedBackend] = []
         for planned in plan(definitions) {
             managed.append(
-                try makeManaged(planned, httpClient: httpClient, environment: environment, logger: logger))
+                try makeManaged(planned, http: http, environment: environment, logger: logger))
         }
         return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
     }
@@ -43,10 +43,10 @@ enum BackendFactory {
     }
 
     static func makeManaged(
-        _ planned: Planned, httpClient: BackendHTTPClient, environment: [String: String], logger: Logger
+        _ planned: Planned, http: OutboundHTTP, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> ManagedBackend {
         let definition = planned.definition
-        let backend = try makeBackend(definition, httpClient: httpClient, environment: environment, logger: logger)
+        let backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
         return ManagedBackend(
             settings: .init(
                 name: definition.name, prefix: definition.prefix, transport: definition.transportName,
@@ -57,16 +57,16 @@ enum BackendFactory {
     }
 
     static func makeBackend(
-        _ definition: BackendDefinition, httpClient: BackendHTTPClient, environment: [String: String], logger: Logger
+        _ definition: BackendDefinition, http: OutboundHTTP, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> any Backend {
         switch definition.transport {
         case .streamableHTTP(let url):
             return StreamableHTTPBackend(
-                name: definition.name, url: url, headers: definition.headers, client: httpClient.shared,
+                name: definition.name, url: url, headers: definition.headers, http: http,
                 gatewayVersion: GatewayVersion.current, logger: logger)
         case .sse(let url):
             return LegacySSEBackend(
-                name: definition.name, url: url, headers: definition.headers, client: httpClient.shared,
+                name: definition.name, url: url, headers: definition.headers, http: http,
                 gatewayVersion: GatewayVersion.current, logger: logger)
         case .stdio(let command):
             return StdioBackend(
@@ -78,7 +78,7 @@ enum BackendFactory {
                 gatewayVersion: GatewayVersion.current, logger: logger)
         case .discord(let settings):
             return DiscordBackend(
-                name: definition.name, settings: settings, client: httpClient.shared, version: GatewayVersion.current)
+                name: definition.name, settings: settings, http: http, version: GatewayVersion.current)
         }
     }
 

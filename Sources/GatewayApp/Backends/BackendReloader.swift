@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPCore
 import MCPGateway
 import Metrics
+import OutboundHTTP
 
 /// Keeps the running backends in step with their configuration without a restart. The new configuration is read
 /// and checked whole first: an invalid one changes nothing and says why (in the log and in `/status`). A valid one
@@ -21,7 +21,7 @@ actor BackendReloader {
     /// The variables `${VAR}` references and `MCP_BACKEND_*`/`DISCORD_*` come from, read anew at each reload.
     private let environment: @Sendable () -> [String: String]
     private let registry: BackendRegistry
-    private let httpClient: BackendHTTPClient
+    private let http: OutboundHTTP
     private let drain: Duration
     private let logger: Logger
     private var running: [String: BackendFactory.Planned]
@@ -33,12 +33,12 @@ actor BackendReloader {
 
     init(
         settings: GatewaySettings, definitions: [BackendDefinition], environment: @escaping @Sendable () -> [String: String],
-        registry: BackendRegistry, httpClient: BackendHTTPClient, drain: Duration, logger: Logger
+        registry: BackendRegistry, http: OutboundHTTP, drain: Duration, logger: Logger
     ) {
         self.settings = settings
         self.environment = environment
         self.registry = registry
-        self.httpClient = httpClient
+        self.http = http
         self.drain = drain
         self.logger = logger
         self.running = Dictionary(uniqueKeysWithValues: BackendFactory.plan(definitions).map { ($0.definition.name, $0) })
@@ -101,7 +101,7 @@ actor BackendReloader {
         do {
             for name in added + replaced {
                 started.append(
-                    try BackendFactory.makeManaged(desired[name]!, httpClient: httpClient, environment: values, logger: logger))
+                    try BackendFactory.makeManaged(desired[name]!, http: http, environment: values, logger: logger))
             }
         } catch {
             refuse(error.description, trigger: trigger, quietlyIfRepeated: false)

@@ -1,16 +1,16 @@
 import Accounts
-import AsyncHTTPClient
 import DiscordBackend
 import MCPCore
+import OutboundHTTP
 
 /// The member directory's questions, asked with the bot's token through the Discord REST client (rate limits kept).
 struct BotDiscordLookups: DiscordLookups {
     let rest: DiscordRESTClient
 
-    init(settings: MemberSettings, client: HTTPClient) {
+    init(settings: MemberSettings, http: OutboundHTTP) {
         rest = DiscordRESTClient(
             configuration: .init(baseURL: settings.apiBaseURL, botToken: settings.botToken, version: GatewayVersion.current),
-            client: client)
+            http: http)
     }
 
     func member(guildID: String, userID: String) async throws -> JSONValue? {

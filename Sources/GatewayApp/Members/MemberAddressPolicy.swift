@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import MCPCore
 import NIOPosix
 import OAuthServer
+import OutboundHTTP
 import Synchronization
 
 /// Where a member's HTTP backend may connect: public addresses only, as for client metadata documents (loopback,
@@ -49,14 +49,14 @@ struct MemberAddressPolicy: Sendable {
 }
 
 /// A member's HTTP backend with its own HTTP client, whose every connection goes to the address checked when the
-/// backend was made (the client's DNS override keeps the host name for TLS). The client is shut down with it.
+/// backend was made (the host name is kept for TLS). Its connections close with it.
 final class PinnedBackend: Backend {
     let inner: any Backend
-    let client: HTTPClient
+    let http: OutboundHTTP
 
-    init(_ inner: any Backend, client: HTTPClient) {
+    init(_ inner: any Backend, http: OutboundHTTP) {
         self.inner = inner
-        self.client = client
+        self.http = http
     }
 
     func connect(notifications: @escaping @Sendable (BackendNotification) -> Void) async throws -> BackendDescription {
@@ -72,6 +72,6 @@ final class PinnedBackend: Backend {
 
     func shutdown() async {
         await inner.shutdown()
-        try? await client.shutdown()
+        await http.shutdown()
     }
 }

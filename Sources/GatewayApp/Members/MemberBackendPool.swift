@@ -1,10 +1,10 @@
 import Accounts
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MCPBackends
 import MCPCore
 import MCPGateway
+import OutboundHTTP
 
 /// The member backends in use: for each caller, the definitions their scope admits, each made into a running backend
 /// at first use and shut down after `idle` without use. A backend with member headers runs once per member, with that
@@ -21,7 +21,7 @@ actor MemberBackendPool: MemberBackendResolver {
     let store: any MemberBackendStore
     let accounts: MemberAccounts?
     let registry: BackendRegistry
-    let httpClient: BackendHTTPClient
+    let http: OutboundHTTP
     let addressPolicy: MemberAddressPolicy
     let issuer: String
     let idle: Duration
@@ -36,13 +36,13 @@ actor MemberBackendPool: MemberBackendResolver {
 
     init(
         service: MemberBackendService, store: any MemberBackendStore, accounts: MemberAccounts?, registry: BackendRegistry,
-        httpClient: BackendHTTPClient, addressPolicy: MemberAddressPolicy, issuer: String, idle: Duration, logger: Logger
+        http: OutboundHTTP, addressPolicy: MemberAddressPolicy, issuer: String, idle: Duration, logger: Logger
     ) {
         self.service = service
         self.store = store
         self.accounts = accounts
         self.registry = registry
-        self.httpClient = httpClient
+        self.http = http
         self.addressPolicy = addressPolicy
         self.issuer = issuer
         self.idle = idle
@@ -205,28 +205,28 @@ actor MemberBackendPool: MemberBackendResolver {
         switch definition.transport {
         case .streamableHTTP(let url), .sse(let url):
             // The operator's own backends go where they say; a member's only to the public address checked now.
-            var client = httpClient.shared
-            var pinned: HTTPClient?
+            var outbound = http
+            var pinned: OutboundHTTP?
             if definition.ownerID != User.operatorID {
                 switch await addressPolicy.destination(for: url) {
                 case .refused(let reason): return UnavailableBackend(message: "refused: \(reason)")
                 case .allowedHost: break
                 case .pinned(let host, let address):
-                    pinned = BackendHTTPClient.pinned(host: host, address: address)
-                    client = pinned ?? client
+                    pinned = http.pinned(host: host, address: address)
+                    outbound = pinned ?? outbound
                 }
             }
-            let http: any Backend =
+            let backend: any Backend =
                 if case .sse = definition.transport {
                     LegacySSEBackend(
-                        name: definition.name, url: url, headers: secrets.headers, client: client,
+                        name: definition.name, url: url, headers: secrets.headers, http: outbound,
                         gatewayVersion: GatewayVersion.current, logger: logger)
                 } else {
                     StreamableHTTPBackend(
-                        name: definition.name, url: url, headers: secrets.headers, client: client,
+                        name: definition.name, url: url, headers: secrets.headers, http: outbound,
                         gatewayVersion: GatewayVersion.current, logger: logger)
                 }
-            return pinned.map { PinnedBackend(http, client: $0) } ?? http
+            return pinned.map { PinnedBackend(backend, http: $0) } ?? backend
         case .stdio(let command, let arguments):
             return StdioBackend(
                 name: definition.name,

@@ -5,6 +5,7 @@ import Logging
 import MCPCore
 import MCPGateway
 import OperatorPages
+import OutboundHTTP
 import Storage
 import Synchronization
 
@@ -18,7 +19,7 @@ struct MemberPlatform {
     let signIn: DiscordMemberSignIn?
 
     static func make(
-        settings: GatewaySettings, database: GatewayDatabase, registry: BackendRegistry, httpClient: BackendHTTPClient,
+        settings: GatewaySettings, database: GatewayDatabase, registry: BackendRegistry, http: OutboundHTTP,
         auditor: AuditRecorder, logger: Logger
     ) async throws(SettingsError) -> MemberPlatform {
         let sealer = try await MasterKeySetup.sealer(settings: settings, store: database, logger: logger)
@@ -29,12 +30,12 @@ struct MemberPlatform {
                 configuration: .init(
                     allowedGuildIDs: members.allowedGuildIDs, adminRule: members.adminRule,
                     ttl: .seconds(members.cacheSeconds)),
-                lookups: BotDiscordLookups(settings: members, client: httpClient.shared), logger: logger)
+                lookups: BotDiscordLookups(settings: members, http: http), logger: logger)
             let memberAccounts = MemberAccounts(users: database, directory: directory)
             accounts = memberAccounts
             signIn = DiscordMemberSignIn(
                 oauth: DiscordOAuth2(
-                    application: members.application, apiBaseURL: members.apiBaseURL, client: httpClient.shared,
+                    application: members.application, apiBaseURL: members.apiBaseURL, http: http,
                     version: GatewayVersion.current),
                 accounts: memberAccounts)
         }
@@ -50,7 +51,7 @@ struct MemberPlatform {
                 await poolReference.pool?.changed(change)
             })
         let pool = MemberBackendPool(
-            service: service, store: database, accounts: accounts, registry: registry, httpClient: httpClient,
+            service: service, store: database, accounts: accounts, registry: registry, http: http,
             addressPolicy: addressPolicy, issuer: settings.normalizedIssuer,
             idle: .seconds(settings.memberBackendIdleSeconds), logger: logger)
         poolReference.pool = pool

@@ -1,0 +1,250 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OutboundHTTP
+import Synchronization
+import Testing
+
+/// The outbound component against a real server on loopback: answers whole and streamed, limits, timeouts,
+/// cancellation, refused connections and pinned addresses.
+@Suite struct OutboundHTTPTests {
+    final class Written: Sendable {
+        let chunks = Mutex(0)
+        let hosts = Mutex<[String]>([])
+    }
+
+    func makeServer(_ written: Written) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/document") { request, _ -> Response in
+            written.hosts.withLock { $0.append(request.head.authority ?? "") }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", HTTPField.Name("X-Answer")!: "42"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"answer": 42}"#)))
+        }
+        router.get("/large") { _, _ -> Response in
+            Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: UInt8(ascii: "x"), count: 10_000)))
+        }
+        router.get("/chunked") { _, _ -> Response in
+            // No Content-Length: the limit is found while reading.
+            Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    for _ in 0..<10 { try await writer.write(ByteBuffer(repeating: UInt8(ascii: "y"), count: 1000)) }
+                    try await writer.finish(nil)
+                })
+        }
+        router.get("/slow") { _, _ -> Response in
+            try await Task.sleep(for: .seconds(3))
+            return Response(status: .ok)
+        }
+        router.get("/slow-body") { _, _ -> Response in
+            Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "a"))
+                    try await Task.sleep(for: .seconds(3))
+                    try await writer.finish(nil)
+                })
+        }
+        router.get("/events") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8"],
+                body: ResponseBody { writer in
+                    for number in 1...3 {
+                        try await writer.write(ByteBuffer(string: "data: \(number)\n\n"))
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    try await Task.sleep(for: .seconds(1))  // the head's timeout does not cover the body
+                    try await writer.write(ByteBuffer(string: "data: last\n\n"))
+                    try await writer.finish(nil)
+                })
+        }
+        router.get("/flood") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    for _ in 0..<400 {
+                        try await writer.write(ByteBuffer(repeating: UInt8(ascii: "z"), count: 64 * 1024))
+                        written.chunks.withLock { $0 += 1 }
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        router.post("/echo") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1024)
+            return Response(status: .created, body: .init(byteBuffer: body))
+        }
+        return Application(router: router)
+    }
+
+    func url(_ port: Int, _ path: String, host: String = "127.0.0.1") -> URL {
+        URL(string: "http://\(host):\(port)\(path)")!
+    }
+
+    func withComponent(_ body: (OutboundHTTP) async throws -> Void) async throws {
+        let http = OutboundHTTP()
+        do {
+            try await body(http)
+        } catch {
+            await http.shutdown()
+            throw error
+        }
+        await http.shutdown()
+    }
+
+    @Test func aDocumentIsReadWholeWithItsHead() async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent { http in
+                let response = try await http.send(
+                    OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024)
+                #expect(response.status == 200)
+                #expect(response.head.mediaType == "application/json")
+                #expect(response.headers.first(name: "X-Answer") == "42")
+                #expect(String(buffer: response.body) == #"{"answer": 42}"#)
+
+                let echoed = try await http.send(
+                    OutboundRequest(method: .POST, url: url(server.port!, "/echo"), body: ByteBuffer(string: "hello")),
+                    limit: 1024,
+                    timeout: .seconds(5))
+                #expect(echoed.status == 201)
+                #expect(String(buffer: echoed.body) == "hello")
+            }
+        }
+    }
+
+    @Test func aBodyOverTheLimitFailsWhetherDeclaredOrNot() async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent { http in
+                for path in ["/large", "/chunked"] {
+                    await #expect(throws: OutboundHTTPError.tooLarge(limit: 4096)) {
+                        _ = try await http.send(OutboundRequest(method: .GET, url: url(server.port!, path)), limit: 4096)
+                    }
+                }
+                // The connection pool is still good for the next request.
+                let after = try await http.send(OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024)
+                #expect(after.status == 200)
+            }
+        }
+    }
+
+    @Test func aTimeoutCoversTheWholeAnswer() async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent { http in
+                for path in ["/slow", "/slow-body"] {
+                    let started = ContinuousClock.now
+                    await #expect(throws: OutboundHTTPError.timedOut) {
+                        _ = try await http.send(
+                            OutboundRequest(method: .GET, url: url(server.port!, path)), limit: 1024, timeout: .milliseconds(200))
+                    }
+                    #expect(ContinuousClock.now - started < .seconds(2))
+                }
+            }
+        }
+    }
+
+    @Test func anEventStreamIsHandedOverAtItsHead() async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent { http in
+                let answer = try await http.exchange(
+                    OutboundRequest(method: .GET, url: url(server.port!, "/events")), limit: 1024, timeout: .milliseconds(500)
+                ) { head in head.mediaType == "text/event-stream" }
+                guard case .stream(let head, let body) = answer else {
+                    Issue.record("the event stream was read whole")
+                    return
+                }
+                #expect(head.status == 200)
+                var text = ""
+                for try await chunk in body { text += String(buffer: chunk) }
+                #expect(text == "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: last\n\n")
+
+                // A document is still read whole when `streams` says no.
+                let document = try await http.exchange(
+                    OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024
+                ) { head in head.mediaType == "text/event-stream" }
+                guard case .whole(let response) = document else {
+                    Issue.record("the document became a stream")
+                    return
+                }
+                #expect(String(buffer: response.body) == #"{"answer": 42}"#)
+            }
+        }
+    }
+
+    @Test func aStreamReadsAheadOnlyAFewChunksAndEndsWhenDropped() async throws {
+        let written = Written()
+        try await makeServer(written).test(.live) { server in
+            try await withComponent { http in
+                let answer = try await http.exchange(
+                    OutboundRequest(method: .GET, url: url(server.port!, "/flood")), limit: 1024
+                ) { _ in true }
+                guard case .stream(_, let body) = answer else {
+                    Issue.record("the flood was read whole")
+                    return
+                }
+                var iterator = body.makeAsyncIterator()
+                _ = try await iterator.next()
+                try await Task.sleep(for: .milliseconds(500))
+                // Eight chunks buffered here plus what the sockets hold: far from the 400 (25 MiB) the server has.
+                #expect(written.chunks.withLock { $0 } < 300)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let stalled = written.chunks.withLock { $0 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(written.chunks.withLock { $0 } == stalled)
+            #expect(stalled < 400)
+        }
+    }
+
+    @Test func cancellingTheCallerEndsTheRequest() async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent { http in
+                let port = server.port!
+                let started = ContinuousClock.now
+                let task = Task {
+                    try await http.send(OutboundRequest(method: .GET, url: url(port, "/slow")), limit: 1024)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                task.cancel()
+                await #expect(throws: OutboundHTTPError.cancelled) { _ = try await task.value }
+                #expect(ContinuousClock.now - started < .seconds(2))
+            }
+        }
+    }
+
+    @Test func aRefusedConnectionAndABadURLSaySo() async throws {
+        try await withComponent { http in
+            // A port just released: nothing listens there.
+            let port = try await makeServer(Written()).test(.live) { server in server.port! }
+            do {
+                _ = try await http.send(OutboundRequest(method: .GET, url: url(port, "/")), limit: 1024, timeout: .seconds(5))
+                Issue.record("the request should have failed")
+            } catch {
+                #expect(error as? OutboundHTTPError == .unreachable("connection refused"))
+            }
+            do {
+                _ = try await http.send(OutboundRequest(method: .GET, url: URL(string: "ftp://example.com/file")!), limit: 1024)
+                Issue.record("an ftp URL should have been refused")
+            } catch {
+                guard case .invalidRequest? = error as? OutboundHTTPError else {
+                    Issue.record("unexpected \(error)")
+                    return
+                }
+            }
+        }
+    }
+
+    @Test func aPinnedHostReachesItsAddressUnderItsName() async throws {
+        let written = Written()
+        try await makeServer(written).test(.live) { server in
+            let http = OutboundHTTP().pinned(host: "backend.invalid", address: "127.0.0.1")
+            let response = try await http.send(
+                OutboundRequest(method: .GET, url: url(server.port!, "/document", host: "backend.invalid")), limit: 1024,
+                timeout: .seconds(5))
+            await http.shutdown()
+            #expect(response.status == 200)
+            #expect(written.hosts.withLock { $0 } == ["backend.invalid:\(server.port!)"])
+        }
+    }
+}
