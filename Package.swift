@@ -227,6 +227,9 @@ let package = Package(
             dependencies: [
                 "GatewayApp", "OAuthServer", "MCPCore", "MCPGateway", "Storage", "OperatorPages", "OutboundHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings

@@ -4,9 +4,12 @@ The backend is Tests/e2e/backends/fast_server.py (hand-written HTTP, uvloop), so
 system in front of it costs. Each system is started on loopback (ContextForge and mcp-proxy from venvs this
 script installs), timed from spawn to its first correct tools/call answer, left idle 2 s (resident memory
 idle), then driven by wrk with tools/call at each concurrency for a fixed time (peak resident memory under
-load; every answer checked). Then mcp-gateway alone: tools/list over ten backends of which one hangs, refresh
-token rotations, and memory with 1,000 open sessions. Everything comes from one run; the report goes to stdout
-and, with --write, into BENCHMARKS.md.
+load; every answer checked); concurrency 16 runs three times and the run with the median CPU per call is kept.
+wrk's own CPU per call is reported beside each system's, so a figure limited by the load generator shows. Then
+a FastMCP server directly and behind mcp-gateway (concurrency 16), mcp-gateway with its access log at `info`,
+and mcp-gateway alone: tools/list over ten backends of which one hangs, refresh token rotations, and memory
+with 1,000 open sessions. Everything comes from one run; the report goes to stdout and, with --write, into
+BENCHMARKS.md.
 
 Usage: python bench/compare_bench.py [--bin PATH] [--seconds N] [--only NAME …] [--write]
 """
@@ -31,27 +34,36 @@ from gateway_only import GatewayOnlyFigures, measure_gateway_only  # noqa: E402
 from processes import PeakSampler, tree_cpu_seconds, tree_rss  # noqa: E402
 from report import write_report  # noqa: E402
 from systems import (  # noqa: E402
-    ECHO_TEXT, FAST_SERVER, ContextForge, DirectBackend, McpGateway, McpProxy, System)
+    ECHO_TEXT, FAST_SERVER, ContextForge, DirectBackend, FastMCPBackend, McpGateway, McpProxy, System)
 from wrk import run_wrk  # noqa: E402
 
-CONCURRENCIES = (1, 16, 64)
+CONCURRENCIES = (1, 16, 32, 64)
+# Concurrency 16 carries the CPU figure: it runs this many times and the median run is kept.
+CPU_RUNS = 3
 
 
-def measure(system: System, seconds: float) -> dict:
+def measure(system: System, seconds: float, concurrencies: tuple[int, ...] = CONCURRENCIES) -> dict:
     figures: dict = {"label": system.label}
     figures["ready_s"] = system.start()
     time.sleep(2)
     figures["rss_idle"] = tree_rss(system.pid, system.exclude_from_memory)
     figures["load"] = {}
     with PeakSampler(system.pid, system.exclude_from_memory) as peak:
-        for c in CONCURRENCIES:
-            cpu_before = tree_cpu_seconds(system.pid, system.exclude_from_memory)
-            run = run_wrk(system.url, seconds, c, "POST", system.body, system.headers, expect=ECHO_TEXT)
-            cpu = tree_cpu_seconds(system.pid, system.exclude_from_memory) - cpu_before
-            run["cpu_ms_per_call"] = cpu * 1000 / run["requests"] if run["requests"] else None
-            figures["load"][c] = run
+        for c in concurrencies:
+            runs = [one_run(system, seconds, c) for _ in range(CPU_RUNS if c == 16 else 1)]
+            runs.sort(key=lambda run: run["cpu_ms_per_call"] if run["cpu_ms_per_call"] is not None else float("inf"))
+            figures["load"][c] = runs[len(runs) // 2]
+            figures["load"][c]["cpu_runs"] = [run["cpu_ms_per_call"] for run in runs]
     figures["rss_load"] = peak.peak
     return figures
+
+
+def one_run(system: System, seconds: float, connections: int) -> dict:
+    cpu_before = tree_cpu_seconds(system.pid, system.exclude_from_memory)
+    run = run_wrk(system.url, seconds, connections, "POST", system.body, system.headers, expect=ECHO_TEXT)
+    cpu = tree_cpu_seconds(system.pid, system.exclude_from_memory) - cpu_before
+    run["cpu_ms_per_call"] = cpu * 1000 / run["requests"] if run["requests"] else None
+    return run
 
 
 def machine() -> str:
@@ -90,9 +102,18 @@ def main() -> None:
             ContextForge(work, backend.url),
             McpProxy(work),
         ]
+        fastmcp = FastMCPBackend(work)
+        # Measured at concurrency 16 only: the FastMCP pair and the access-log comparison.
+        extras: list[System] = [
+            fastmcp,
+            McpGateway(work, {"fm": {"url": fastmcp.url}}, "mcp-gateway (FastMCP backend)", tool="fm__echo"),
+            McpGateway(work, {"fast": {"url": backend.url}}, "mcp-gateway (access log at info)", log_level="info"),
+        ]
         if args.only:
             systems = [s for s in systems if any(s.label.startswith(prefix) for prefix in args.only)]
+            extras = [s for s in extras if any(s.label.startswith(prefix) for prefix in args.only)]
         results = []
+        extra_results = []
         try:
             results.append(measure(backend, args.seconds))
             for system in systems:
@@ -104,6 +125,22 @@ def main() -> None:
                     results.append(figures)
                 finally:
                     system.stop()
+            try:
+                if extras and fastmcp not in extras:
+                    fastmcp.start()  # the gateway in front of it still needs it
+                for system in extras:
+                    print(f"{system.label} …", file=sys.stderr, flush=True)
+                    if system is fastmcp:
+                        # Started by its measurement and left running for the gateway in front of it.
+                        extra_results.append(measure(fastmcp, args.seconds, (16,)))
+                        continue
+                    try:
+                        system.prepare()
+                        extra_results.append(measure(system, args.seconds, (16,)))
+                    finally:
+                        system.stop()
+            finally:
+                fastmcp.stop()
         finally:
             backend.stop()
         gateway_only: GatewayOnlyFigures | None = None
@@ -111,7 +148,7 @@ def main() -> None:
             print("mcp-gateway alone …", file=sys.stderr, flush=True)
             gateway_only = measure_gateway_only(work / "gateway-only", args.seconds)
 
-    report = write_report(results, gateway_only, seconds=args.seconds, concurrencies=CONCURRENCIES,
+    report = write_report(results, extra_results, gateway_only, seconds=args.seconds, concurrencies=CONCURRENCIES,
                           date=datetime.date.today().isoformat(), machine=machine(),
                           benchmarks_file=REPO / "BENCHMARKS.md" if args.write else None)
     print(report)

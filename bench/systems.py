@@ -2,7 +2,10 @@
 (Tests/e2e/backends/fast_server.py), each able to say how long it took to serve its first tool call.
 
 - the backend itself, over HTTP (the baseline);
-- mcp-gateway, with the backend over HTTP and, separately, as a stdio child;
+- mcp-gateway, with the backend over HTTP and, separately, as a stdio child; once more with its access log at
+  `info` (the default) rather than `warning`;
+- a real Python MCP server (FastMCP, Tests/e2e/backends/fixture_server.py) directly and behind mcp-gateway: what
+  the gateway costs in front of a backend people actually run;
 - IBM's ContextForge, with the backend registered over Streamable HTTP through its REST API;
 - mcp-proxy, with the backend as its stdio child (it fronts stdio servers only).
 """
@@ -27,6 +30,7 @@ from venvs import venv
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_SERVER = REPO / "Tests" / "e2e" / "backends" / "fast_server.py"
+FASTMCP_SERVER = REPO / "Tests" / "e2e" / "backends" / "fixture_server.py"
 ECHO_TEXT = "bench-answer-7f3a"
 HANDSHAKE_VERSION = "2025-11-25"
 READY_TIMEOUT = 180.0
@@ -153,6 +157,23 @@ class DirectBackend(System):
         self.proc = spawn([sys.executable, str(FAST_SERVER), "--port", str(self.port)], self.work / "backend.log")
 
 
+class FastMCPBackend(System):
+    """A FastMCP server over Streamable HTTP, asked in the stateless modern revision (it answers in JSON)."""
+
+    label = "FastMCP backend directly"
+    modern = True
+    exclude_from_memory = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+                "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": self.tool}
+
+    def launch(self) -> None:
+        self.proc = spawn([sys.executable, str(FASTMCP_SERVER), "--name", "bench", "--port", str(self.port)],
+                          self.work / "fastmcp.log", env={**os.environ, "FASTMCP_CHECK_FOR_UPDATES": "off"})
+
+
 class McpGateway(System):
     """mcp-gateway's release binary with a fresh database; the token comes from the real OAuth flow in a first
     run, so the timed start is a restart (as in production: the database and the client's token already exist)."""
@@ -160,13 +181,14 @@ class McpGateway(System):
     tool = "fast__echo"
     modern = True
 
-    def __init__(self, work: Path, backends: dict[str, dict], label: str, tool: str = "fast__echo") -> None:
+    def __init__(self, work: Path, backends: dict[str, dict], label: str, tool: str = "fast__echo",
+                 log_level: str = "warning") -> None:
         self.label = label
         self.tool = tool
         super().__init__(work)
         (self.work / "backends.json").write_text(json.dumps({"backends": backends}))
         self.gateway = Gateway(self.work / "gateway", port=self.port, overrides={
-            "LOG_LEVEL": "warning", "BACKENDS_FILE": str(self.work / "backends.json")})
+            "LOG_LEVEL": log_level, "BACKENDS_FILE": str(self.work / "backends.json")})
 
     @property
     def headers(self) -> dict[str, str]:

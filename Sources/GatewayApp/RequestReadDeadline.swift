@@ -5,6 +5,9 @@ import NIOHTTPTypes
 /// counted from when the connection opens or its previous response ended. A client that trickles bytes
 /// (slowloris) would otherwise hold a connection forever: an idle timeout restarts with every byte.
 /// While a request is being answered nothing is timed, so slow tools and long event streams are unaffected.
+///
+/// One timer per connection, moved lazily: arming and disarming only set the deadline, and the timer, when it fires
+/// early, sleeps on to the current one. A keep-alive connection thus schedules no timer per request.
 final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -12,7 +15,9 @@ final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     typealias OutboundOut = HTTPResponsePart
 
     private let limit: TimeAmount
-    private var deadline: Scheduled<Void>?
+    /// When the connection is closed unless a whole request has arrived; nil while requests are being answered.
+    private var deadline: NIODeadline?
+    private var timer: Scheduled<Void>?
     private var requestsUnanswered = 0
 
     init(limit: TimeAmount) {
@@ -30,11 +35,13 @@ final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
 
     func channelInactive(context: ChannelHandlerContext) {
         disarm()
+        cancelTimer()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         disarm()
+        cancelTimer()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,13 +62,31 @@ final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     private func arm(_ context: ChannelHandlerContext) {
-        disarm()
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+        let due = context.eventLoop.now + limit
+        deadline = due
+        if timer == nil { schedule(context, at: due) }
     }
 
     private func disarm() {
-        deadline?.cancel()
         deadline = nil
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
+        let channel = context.channel
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            guard let deadline = self.deadline, channel.isActive else { return }
+            if deadline <= context.eventLoop.now {
+                channel.close(promise: nil)
+            } else {
+                self.schedule(context, at: deadline)
+            }
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
     }
 }

@@ -58,7 +58,7 @@ struct HTTPExchange {
         let answer: OutboundAnswer
         do {
             answer = try await http.exchange(request, limit: Self.maximumBodyBytes) { head in
-                expectsResponse && head.isSuccess && head.status != 202 && head.mediaType == "text/event-stream"
+                expectsResponse && head.isSuccess && head.status != 202 && head.hasMediaType("text/event-stream")
             }
         } catch {
             throw Self.transportError(error)

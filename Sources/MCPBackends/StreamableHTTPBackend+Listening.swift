@@ -80,7 +80,7 @@ extension StreamableHTTPBackend {
     /// A listening stream: an event stream is read as it comes; anything else (a refusal) is read whole.
     private func openStream(_ request: OutboundRequest) async throws -> OutboundAnswer {
         try await exchange.http.exchange(request, limit: HTTPExchange.errorBodyBytes) { head in
-            head.mediaType == "text/event-stream"
+            head.hasMediaType("text/event-stream")
         }
     }
 

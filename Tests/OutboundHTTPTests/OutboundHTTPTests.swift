@@ -155,6 +155,7 @@ import Testing
                     return
                 }
                 #expect(head.status == 200)
+                #expect(head.hasMediaType("text/event-stream") && !head.hasMediaType("text/event"))
                 var text = ""
                 for try await chunk in body { text += String(buffer: chunk) }
                 #expect(text == "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: last\n\n")
@@ -170,6 +171,19 @@ import Testing
                 #expect(String(buffer: response.body) == #"{"answer": 42}"#)
             }
         }
+    }
+
+    @Test func mediaTypesAreReadWithoutCaseOrParameters() {
+        func head(_ contentType: String?) -> OutboundHead {
+            OutboundHead(status: 200, headers: contentType.map { ["Content-Type": $0] } ?? [:])
+        }
+        #expect(head("Text/Event-Stream; charset=utf-8").hasMediaType("text/event-stream"))
+        #expect(head(" text/event-stream").hasMediaType("text/event-stream"))
+        #expect(head("Text/Event-Stream; charset=utf-8").mediaType == "text/event-stream")
+        #expect(!head("text/event-streams").hasMediaType("text/event-stream"))
+        #expect(!head("application/json").hasMediaType("text/event-stream"))
+        #expect(!head(nil).hasMediaType("text/event-stream"))
+        #expect(head(nil).mediaType == "")
     }
 
     @Test func aStreamReadsAheadOnlyAFewChunksAndEndsWhenDropped() async throws {
