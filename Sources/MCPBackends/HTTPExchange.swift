@@ -25,7 +25,7 @@ struct HTTPExchange {
 
     let http: OutboundHTTP
     /// The endpoint, parsed once; nil when it is not a URL (the backend then fails every request saying so).
-    let endpoint: URL?
+    let endpoint: OutboundTarget?
     let url: String
     /// The backend's configured headers (its credentials among them), set on every request.
     let headers: HTTPHeaders
@@ -33,7 +33,7 @@ struct HTTPExchange {
     init(http: OutboundHTTP, url: String, headers: [(String, String)]) {
         self.http = http
         self.url = url
-        self.endpoint = URL(string: url)
+        self.endpoint = OutboundTarget(url)
         self.headers = HTTPHeaders(headers)
     }
 
@@ -43,7 +43,7 @@ struct HTTPExchange {
         var all = headers
         for (name, value) in extra { all.replaceOrAdd(name: name, value: value) }
         return OutboundRequest(
-            method: method, url: endpoint, headers: all, body: body.map { ByteBuffer(bytes: $0.serializedBytes()) })
+            method: method, target: endpoint, headers: all, body: body.map { ByteBuffer(bytes: $0.serializedBytes()) })
     }
 
     func post(

@@ -45,11 +45,12 @@ public actor ClientMetadataDocumentResolver {
         let url = try validatedURL(clientID)
         try await checkTarget(url)
 
-        guard let target = URL(string: clientID) else { throw OAuthError.invalidClient("client_id is not a valid URL") }
+        guard let target = OutboundTarget(clientID) else { throw OAuthError.invalidClient("client_id is not a valid URL") }
         let response: OutboundResponse
         do {
             response = try await http.send(
-                OutboundRequest(method: .GET, url: target, headers: ["Accept": "application/json"]), limit: limits.maximumBytes,
+                OutboundRequest(method: .GET, target: target, headers: ["Accept": "application/json"]),
+                limit: limits.maximumBytes,
                 timeout: limits.timeout)
         } catch .tooLarge {
             throw OAuthError.invalidClient("the client metadata document is larger than \(limits.maximumBytes) bytes")

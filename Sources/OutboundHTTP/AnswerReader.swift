@@ -1,14 +1,21 @@
-import AsyncHTTPClient
 import NIOCore
-import NIOHTTP1
 import Synchronization
+
+/// A request on its way, as the engine carrying it lets it be stopped.
+protocol RunningRequest: AnyObject, Sendable {
+    /// Where the timeout runs.
+    var eventLoop: any EventLoop { get }
+    /// Ends the request; the reader is told `.cancelled`.
+    func cancel()
+    /// Ends the request with `error`.
+    func fail(_ error: OutboundHTTPError)
+}
 
 /// Reads one answer on its connection's event loop and hands it to the waiting caller once: whole when it is a
 /// document, as its head and a body stream when `streams` says so. Every path that ends the request (the answer,
 /// a failure, the caller's cancellation, the timeout) goes through one state, so the caller is resumed exactly once.
-final class AnswerReader: HTTPClientResponseDelegate, Sendable {
-    typealias Response = Void
-
+/// The engines (`PlainHTTPPool`, `AsyncHTTPClientEngine`) feed it.
+final class AnswerReader: Sendable {
     private enum State {
         case idle
         case waitingForHead(CheckedContinuation<OutboundAnswer, any Error>)
@@ -19,7 +26,7 @@ final class AnswerReader: HTTPClientResponseDelegate, Sendable {
 
     private struct Shared {
         var state = State.idle
-        var task: HTTPClient.Task<Void>?
+        var running: (any RunningRequest)?
         var timer: Scheduled<Void>?
         var cancelled = false
     }
@@ -38,40 +45,39 @@ final class AnswerReader: HTTPClientResponseDelegate, Sendable {
     }
 
     /// Keeps the running request, to cancel it, and starts the timeout on its event loop.
-    func attach(_ task: HTTPClient.Task<Void>, timeout: Duration?) {
+    func attach(_ running: any RunningRequest, timeout: Duration?) {
         let cancelledEarly = shared.withLock { shared in
-            shared.task = task
-            if let timeout, !shared.cancelled {
-                shared.timer = task.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [weak task] in
-                    task?.fail(reason: OutboundHTTPError.timedOut)
+            shared.running = running
+            let ended = if case .finished = shared.state { true } else { false }
+            if let timeout, !shared.cancelled, !ended {
+                shared.timer = running.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [weak running] in
+                    running?.fail(.timedOut)
                 }
             }
             return shared.cancelled
         }
-        if cancelledEarly { task.cancel() }
-        // A request refused before it started reaches no delegate method: its future still fails.
-        task.futureResult.whenFailure { [self] error in fail(error) }
+        if cancelledEarly { running.cancel() }
     }
 
     func cancel() {
-        let task = shared.withLock { shared in
+        let running = shared.withLock { shared in
             shared.cancelled = true
-            return shared.task
+            return shared.running
         }
-        task?.cancel()
+        running?.cancel()
     }
 
     /// The body's reader went away before the end: the request has nothing left to do.
     func readerGone() { cancel() }
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        let outbound = OutboundHead(status: Int(head.status.code), headers: head.headers)
+    /// The answer's head arrived; returns whether to read on (false: the reader has ended the request).
+    func receivedHead(_ outbound: OutboundHead) -> Bool {
         let streaming = streams(outbound)
-        let declaredLength = head.headers.first(name: "Content-Length").flatMap(Int.init)
+        let declaredLength = outbound.headers.first(name: "Content-Length").flatMap(Int.init)
         if !streaming, let declaredLength, declaredLength > limit {
             fail(OutboundHTTPError.tooLarge(limit: limit))
-            task.cancel()
-            return task.eventLoop.makeSucceededVoidFuture()
+            stopRunning()
+            return false
         }
         let handover: (CheckedContinuation<OutboundAnswer, any Error>, OutboundBody)? = shared.withLock { shared in
             guard case .waitingForHead(let continuation) = shared.state else { return nil }
@@ -87,10 +93,11 @@ final class AnswerReader: HTTPClientResponseDelegate, Sendable {
             return (continuation, body)
         }
         if let (continuation, body) = handover { continuation.resume(returning: .stream(outbound, body)) }
-        return task.eventLoop.makeSucceededVoidFuture()
+        return true
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    /// A part of the body arrived; the future completes when the connection may read on.
+    func receivedBody(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         enum Next {
             case read
             case tooLarge
@@ -113,21 +120,18 @@ final class AnswerReader: HTTPClientResponseDelegate, Sendable {
         }
         switch next {
         case .read:
-            return task.eventLoop.makeSucceededVoidFuture()
+            return eventLoop.makeSucceededVoidFuture()
         case .tooLarge:
             fail(OutboundHTTPError.tooLarge(limit: limit))
-            task.cancel()
-            return task.eventLoop.makeSucceededVoidFuture()
+            stopRunning()
+            return eventLoop.makeSucceededVoidFuture()
         case .deliver(let source):
-            return source.deliver(buffer, on: task.eventLoop)
+            return source.deliver(buffer, on: eventLoop)
         }
     }
 
-    func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
-        fail(error)
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+    /// The whole answer has arrived.
+    func finished() {
         let ended: State = shared.withLock { shared in
             defer {
                 shared.state = .finished
@@ -148,7 +152,13 @@ final class AnswerReader: HTTPClientResponseDelegate, Sendable {
         }
     }
 
-    private func fail(_ error: any Error) {
+    private func stopRunning() {
+        let running = shared.withLock { $0.running }
+        running?.cancel()
+    }
+
+    /// The request failed (or was stopped); the caller, or the body's reader, learns why.
+    func fail(_ error: any Error) {
         let failure = OutboundHTTPError(error)
         let ended: State = shared.withLock { shared in
             defer {

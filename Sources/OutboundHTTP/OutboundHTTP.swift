@@ -8,28 +8,37 @@ import Synchronization
 /// The gateway's one way out over HTTP: backends, Discord's API and client metadata documents all go through it, so
 /// body limits, timeouts, redirects and the wording of failures are decided once.
 ///
-/// It runs on AsyncHTTPClient's callback API: the answer is read on the connection's event loop and handed over once,
-/// whole or as a stream, with no task or actor per request and a timer only when a timeout is asked for.
+/// Plain http goes over its own HTTP/1.1 connections on NIO (`PlainHTTPPool`), https through AsyncHTTPClient's
+/// callback API. Either way the answer is read on the connection's event loop and handed over once, whole or as a
+/// back-pressured stream, with no task or actor per request and a timer only when a timeout is asked for.
 public final class OutboundHTTP: Sendable {
     public struct Settings: Sendable {
         /// How long making a connection may take.
         public var connectTimeout: Duration = .seconds(10)
         /// How long an unused connection stays open for the next request.
         public var idleTimeout: Duration = .seconds(60)
-        /// Streams (event streams, slow calls) each hold a connection, so the pool allows many per host.
+        /// Streams (event streams, slow calls) each hold a connection, so AsyncHTTPClient's pool (https) allows many
+        /// per host; the plain engine opens one per request in flight and keeps up to 256 per address.
         public var connectionsPerHost = 256
         /// Host names whose connections go to a fixed address (the name still serves TLS and the Host header).
         public var pinnedAddresses: [String: String] = [:]
+        /// Sends plain http through AsyncHTTPClient too: for the tests that run every case through both engines.
+        var plainHTTPThroughAsyncHTTPClient = false
 
         public init() {}
     }
 
     private let settings: Settings
-    /// Made on the first request, so a gateway that never sends one has no client to shut down.
+    /// Plain http: our own lean HTTP/1.1 connections (the hot path to backends on the gateway's network).
+    private let plain: PlainHTTPPool
+    /// https: AsyncHTTPClient (TLS, HTTP/2), made on the first such request, so most gateways never make one.
     private let client = Mutex<HTTPClient?>(nil)
 
     public init(settings: Settings = .init()) {
         self.settings = settings
+        self.plain = PlainHTTPPool(
+            connectTimeout: settings.connectTimeout, idleTimeout: settings.idleTimeout,
+            pinnedAddresses: settings.pinnedAddresses)
     }
 
     /// A component of its own whose every connection to `host` goes to `address`: a member's backend is reached at
@@ -41,6 +50,7 @@ public final class OutboundHTTP: Sendable {
     }
 
     public func shutdown() async {
+        await plain.shutdown()
         let made = client.withLock { client in
             defer { client = nil }
             return client
@@ -65,22 +75,22 @@ public final class OutboundHTTP: Sendable {
         _ request: OutboundRequest, limit: Int, timeout: Duration? = nil,
         streams: @escaping @Sendable (OutboundHead) -> Bool
     ) async throws(OutboundHTTPError) -> OutboundAnswer {
-        let prepared: HTTPClient.Request
-        do {
-            prepared = try HTTPClient.Request(
-                url: request.url, method: request.method, headers: request.headers,
-                body: request.body.map { .byteBuffer($0) })
-        } catch {
-            throw .invalidRequest("\(error)")
-        }
         let reader = AnswerReader(limit: limit, streams: streams)
-        let http = shared
+        let engine: Engine
+        switch request.target.scheme {
+        case "http" where !settings.plainHTTPThroughAsyncHTTPClient: engine = .plain(plain)
+        case "http": engine = .asyncHTTPClient(AsyncHTTPClientEngine(client: shared))
+        case "https": engine = .asyncHTTPClient(AsyncHTTPClientEngine(client: shared))
+        case let scheme: throw .invalidRequest("the scheme \(scheme) is not supported (http or https)")
+        }
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
                     reader.start(continuation)
-                    let task = http.execute(request: prepared, delegate: reader, eventLoop: .indifferent, deadline: nil)
-                    reader.attach(task, timeout: timeout)
+                    switch engine {
+                    case .plain(let pool): pool.start(request, reader: reader, timeout: timeout)
+                    case .asyncHTTPClient(let client): client.start(request, reader: reader, timeout: timeout)
+                    }
                 }
             } onCancel: {
                 reader.cancel()
@@ -90,6 +100,11 @@ public final class OutboundHTTP: Sendable {
         } catch {
             throw OutboundHTTPError(error)
         }
+    }
+
+    private enum Engine {
+        case plain(PlainHTTPPool)
+        case asyncHTTPClient(AsyncHTTPClientEngine)
     }
 
     private var shared: HTTPClient {

@@ -2,16 +2,51 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// One request to send. The URL is parsed by the caller, once, when it is fixed (a backend's endpoint).
+/// Where a request goes, taken apart once from its URL (a backend's endpoint is parsed when the backend is made, not
+/// per call).
+public struct OutboundTarget: Sendable {
+    public let url: URL
+    /// "http" or "https", lowercased.
+    public let scheme: String
+    /// The host as written, without IPv6 brackets.
+    public let host: String
+    public let port: Int
+    /// What the request line asks for: the percent-encoded path and query.
+    public let pathAndQuery: String
+    /// The Host header's value.
+    public let authority: String
+
+    public init?(url: URL) {
+        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: true),
+            let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
+        else { return nil }
+        self.url = url
+        self.scheme = scheme
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let defaultPort = scheme == "https" ? 443 : 80
+        self.port = components.port ?? defaultPort
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        self.pathAndQuery = components.percentEncodedQuery.map { path + "?" + $0 } ?? path
+        let written = self.host.contains(":") ? "[\(self.host)]" : self.host
+        self.authority = components.port.map { "\(written):\($0)" } ?? written
+    }
+
+    public init?(_ text: String) {
+        guard let url = URL(string: text) else { return nil }
+        self.init(url: url)
+    }
+}
+
+/// One request to send.
 public struct OutboundRequest: Sendable {
     public var method: HTTPMethod
-    public var url: URL
+    public var target: OutboundTarget
     public var headers: HTTPHeaders
     public var body: ByteBuffer?
 
-    public init(method: HTTPMethod, url: URL, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) {
+    public init(method: HTTPMethod, target: OutboundTarget, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) {
         self.method = method
-        self.url = url
+        self.target = target
         self.headers = headers
         self.body = body
     }

@@ -3,19 +3,36 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import OutboundHTTP
 import Synchronization
 import Testing
 
+@testable import OutboundHTTP
+
 /// The outbound component against a real server on loopback: answers whole and streamed, limits, timeouts,
-/// cancellation, refused connections and pinned addresses.
+/// cancellation, refused connections and pinned addresses, each through both engines (the plain one and
+/// AsyncHTTPClient, which carries https).
 @Suite struct OutboundHTTPTests {
+    enum Engine: CaseIterable, Sendable {
+        case plain, asyncHTTPClient
+
+        func component(pinning pinned: [String: String] = [:]) -> OutboundHTTP {
+            var settings = OutboundHTTP.Settings()
+            settings.pinnedAddresses = pinned
+            settings.plainHTTPThroughAsyncHTTPClient = self == .asyncHTTPClient
+            return OutboundHTTP(settings: settings)
+        }
+    }
+
     final class Written: Sendable {
         let chunks = Mutex(0)
         let hosts = Mutex<[String]>([])
     }
 
     func makeServer(_ written: Written) -> some ApplicationProtocol {
+        Application(router: makeRouter(written))
+    }
+
+    func makeRouter(_ written: Written) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/document") { request, _ -> Response in
             written.hosts.withLock { $0.append(request.head.authority ?? "") }
@@ -72,19 +89,22 @@ import Testing
                     try await writer.finish(nil)
                 })
         }
+        router.get("/closing") { _, _ -> Response in
+            Response(status: .ok, headers: [.connection: "close"], body: .init(byteBuffer: ByteBuffer(string: "bye")))
+        }
         router.post("/echo") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1024)
             return Response(status: .created, body: .init(byteBuffer: body))
         }
-        return Application(router: router)
+        return router
     }
 
-    func url(_ port: Int, _ path: String, host: String = "127.0.0.1") -> URL {
-        URL(string: "http://\(host):\(port)\(path)")!
+    func url(_ port: Int, _ path: String, host: String = "127.0.0.1") -> OutboundTarget {
+        OutboundTarget("http://\(host):\(port)\(path)")!
     }
 
-    func withComponent(_ body: (OutboundHTTP) async throws -> Void) async throws {
-        let http = OutboundHTTP()
+    func withComponent(_ engine: Engine, _ body: (OutboundHTTP) async throws -> Void) async throws {
+        let http = engine.component()
         do {
             try await body(http)
         } catch {
@@ -94,18 +114,18 @@ import Testing
         await http.shutdown()
     }
 
-    @Test func aDocumentIsReadWholeWithItsHead() async throws {
+    @Test(arguments: Engine.allCases) func aDocumentIsReadWholeWithItsHead(engine: Engine) async throws {
         try await makeServer(Written()).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 let response = try await http.send(
-                    OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024)
+                    OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024)
                 #expect(response.status == 200)
                 #expect(response.head.mediaType == "application/json")
                 #expect(response.headers.first(name: "X-Answer") == "42")
                 #expect(String(buffer: response.body) == #"{"answer": 42}"#)
 
                 let echoed = try await http.send(
-                    OutboundRequest(method: .POST, url: url(server.port!, "/echo"), body: ByteBuffer(string: "hello")),
+                    OutboundRequest(method: .POST, target: url(server.port!, "/echo"), body: ByteBuffer(string: "hello")),
                     limit: 1024,
                     timeout: .seconds(5))
                 #expect(echoed.status == 201)
@@ -114,29 +134,31 @@ import Testing
         }
     }
 
-    @Test func aBodyOverTheLimitFailsWhetherDeclaredOrNot() async throws {
+    @Test(arguments: Engine.allCases) func aBodyOverTheLimitFailsWhetherDeclaredOrNot(engine: Engine) async throws {
         try await makeServer(Written()).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 for path in ["/large", "/chunked"] {
                     await #expect(throws: OutboundHTTPError.tooLarge(limit: 4096)) {
-                        _ = try await http.send(OutboundRequest(method: .GET, url: url(server.port!, path)), limit: 4096)
+                        _ = try await http.send(OutboundRequest(method: .GET, target: url(server.port!, path)), limit: 4096)
                     }
                 }
                 // The connection pool is still good for the next request.
-                let after = try await http.send(OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024)
+                let after = try await http.send(
+                    OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024)
                 #expect(after.status == 200)
             }
         }
     }
 
-    @Test func aTimeoutCoversTheWholeAnswer() async throws {
+    @Test(arguments: Engine.allCases) func aTimeoutCoversTheWholeAnswer(engine: Engine) async throws {
         try await makeServer(Written()).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 for path in ["/slow", "/slow-body"] {
                     let started = ContinuousClock.now
                     await #expect(throws: OutboundHTTPError.timedOut) {
                         _ = try await http.send(
-                            OutboundRequest(method: .GET, url: url(server.port!, path)), limit: 1024, timeout: .milliseconds(200))
+                            OutboundRequest(method: .GET, target: url(server.port!, path)), limit: 1024,
+                            timeout: .milliseconds(200))
                     }
                     #expect(ContinuousClock.now - started < .seconds(2))
                 }
@@ -144,11 +166,11 @@ import Testing
         }
     }
 
-    @Test func anEventStreamIsHandedOverAtItsHead() async throws {
+    @Test(arguments: Engine.allCases) func anEventStreamIsHandedOverAtItsHead(engine: Engine) async throws {
         try await makeServer(Written()).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 let answer = try await http.exchange(
-                    OutboundRequest(method: .GET, url: url(server.port!, "/events")), limit: 1024, timeout: .milliseconds(500)
+                    OutboundRequest(method: .GET, target: url(server.port!, "/events")), limit: 1024, timeout: .milliseconds(500)
                 ) { head in head.mediaType == "text/event-stream" }
                 guard case .stream(let head, let body) = answer else {
                     Issue.record("the event stream was read whole")
@@ -162,7 +184,7 @@ import Testing
 
                 // A document is still read whole when `streams` says no.
                 let document = try await http.exchange(
-                    OutboundRequest(method: .GET, url: url(server.port!, "/document")), limit: 1024
+                    OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024
                 ) { head in head.mediaType == "text/event-stream" }
                 guard case .whole(let response) = document else {
                     Issue.record("the document became a stream")
@@ -186,12 +208,12 @@ import Testing
         #expect(head(nil).mediaType == "")
     }
 
-    @Test func aStreamReadsAheadOnlyAFewChunksAndEndsWhenDropped() async throws {
+    @Test(arguments: Engine.allCases) func aStreamReadsAheadOnlyAFewChunksAndEndsWhenDropped(engine: Engine) async throws {
         let written = Written()
         try await makeServer(written).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 let answer = try await http.exchange(
-                    OutboundRequest(method: .GET, url: url(server.port!, "/flood")), limit: 1024
+                    OutboundRequest(method: .GET, target: url(server.port!, "/flood")), limit: 1024
                 ) { _ in true }
                 guard case .stream(_, let body) = answer else {
                     Issue.record("the flood was read whole")
@@ -211,13 +233,13 @@ import Testing
         }
     }
 
-    @Test func cancellingTheCallerEndsTheRequest() async throws {
+    @Test(arguments: Engine.allCases) func cancellingTheCallerEndsTheRequest(engine: Engine) async throws {
         try await makeServer(Written()).test(.live) { server in
-            try await withComponent { http in
+            try await withComponent(engine) { http in
                 let port = server.port!
                 let started = ContinuousClock.now
                 let task = Task {
-                    try await http.send(OutboundRequest(method: .GET, url: url(port, "/slow")), limit: 1024)
+                    try await http.send(OutboundRequest(method: .GET, target: url(port, "/slow")), limit: 1024)
                 }
                 try await Task.sleep(for: .milliseconds(100))
                 task.cancel()
@@ -227,18 +249,19 @@ import Testing
         }
     }
 
-    @Test func aRefusedConnectionAndABadURLSaySo() async throws {
-        try await withComponent { http in
+    @Test(arguments: Engine.allCases) func aRefusedConnectionAndABadURLSaySo(engine: Engine) async throws {
+        try await withComponent(engine) { http in
             // A port just released: nothing listens there.
             let port = try await makeServer(Written()).test(.live) { server in server.port! }
             do {
-                _ = try await http.send(OutboundRequest(method: .GET, url: url(port, "/")), limit: 1024, timeout: .seconds(5))
+                _ = try await http.send(OutboundRequest(method: .GET, target: url(port, "/")), limit: 1024, timeout: .seconds(5))
                 Issue.record("the request should have failed")
             } catch {
                 #expect(error as? OutboundHTTPError == .unreachable("connection refused"))
             }
             do {
-                _ = try await http.send(OutboundRequest(method: .GET, url: URL(string: "ftp://example.com/file")!), limit: 1024)
+                _ = try await http.send(
+                    OutboundRequest(method: .GET, target: OutboundTarget("ftp://example.com/file")!), limit: 1024)
                 Issue.record("an ftp URL should have been refused")
             } catch {
                 guard case .invalidRequest? = error as? OutboundHTTPError else {
@@ -249,16 +272,57 @@ import Testing
         }
     }
 
-    @Test func aPinnedHostReachesItsAddressUnderItsName() async throws {
+    @Test(arguments: Engine.allCases) func aPinnedHostReachesItsAddressUnderItsName(engine: Engine) async throws {
         let written = Written()
         try await makeServer(written).test(.live) { server in
-            let http = OutboundHTTP().pinned(host: "backend.invalid", address: "127.0.0.1")
+            let http = engine.component(pinning: ["backend.invalid": "127.0.0.1"])
             let response = try await http.send(
-                OutboundRequest(method: .GET, url: url(server.port!, "/document", host: "backend.invalid")), limit: 1024,
+                OutboundRequest(method: .GET, target: url(server.port!, "/document", host: "backend.invalid")), limit: 1024,
                 timeout: .seconds(5))
             await http.shutdown()
             #expect(response.status == 200)
             #expect(written.hosts.withLock { $0 } == ["backend.invalid:\(server.port!)"])
         }
+    }
+
+    @Test(arguments: Engine.allCases) func connectionsAreKeptAndClosedOnesAreNotReused(engine: Engine) async throws {
+        // The server closes a connection idle for 100 ms, as uvicorn does after 5 s.
+        let server = Application(
+            router: makeRouter(Written()), server: .http1(configuration: .init(idleTimeout: .milliseconds(100))),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await server.test(.live) { server in
+            try await withComponent(engine) { http in
+                for round in 0..<30 {
+                    let path = round % 3 == 0 ? "/closing" : "/document"
+                    let response = try await http.send(
+                        OutboundRequest(method: .GET, target: url(server.port!, path)), limit: 1024, timeout: .seconds(5))
+                    #expect(response.status == 200)
+                    if round % 10 == 9 { try await Task.sleep(for: .milliseconds(250)) }  // the kept ones are closed
+                }
+                // Many at once: each takes a connection of its own, and all are answered.
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<40 {
+                        group.addTask {
+                            try await http.send(
+                                OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024,
+                                timeout: .seconds(5)
+                            ).status
+                        }
+                    }
+                    for try await status in group { #expect(status == 200) }
+                }
+            }
+        }
+    }
+
+    @Test func targetsAreTakenApartOnce() throws {
+        let target = try #require(OutboundTarget("http://[::1]:8080/a%20b/mcp?x=1&y=%2F"))
+        #expect(target.scheme == "http" && target.host == "::1" && target.port == 8080)
+        #expect(target.pathAndQuery == "/a%20b/mcp?x=1&y=%2F")
+        #expect(target.authority == "[::1]:8080")
+        let plain = try #require(OutboundTarget("HTTPS://Example.com"))
+        #expect(plain.scheme == "https" && plain.port == 443 && plain.pathAndQuery == "/" && plain.authority == "Example.com")
+        #expect(OutboundTarget("not a url") == nil)
+        #expect(OutboundTarget("/relative/path") == nil)
     }
 }

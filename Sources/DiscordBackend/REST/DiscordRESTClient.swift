@@ -137,10 +137,10 @@ public actor DiscordRESTClient {
             components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
             url += "?" + (components.percentEncodedQuery ?? "")
         }
-        guard let target = URL(string: url) else {
+        guard let target = OutboundTarget(url) else {
             throw Failure(status: nil, code: nil, description: "could not \(action): the request's address is invalid")
         }
-        var request = OutboundRequest(method: HTTPMethod(rawValue: route.method), url: target)
+        var request = OutboundRequest(method: HTTPMethod(rawValue: route.method), target: target)
         switch credential {
         case .bot: request.headers.add(name: "Authorization", value: "Bot \(configuration.botToken)")
         case .bearer(let token): request.headers.add(name: "Authorization", value: "Bearer \(token)")
