@@ -34,10 +34,17 @@ final class AnswerReader: Sendable {
     private let limit: Int
     private let streams: @Sendable (OutboundHead) -> Bool
     private let shared = Mutex(Shared())
+    private let live: LiveCount
 
-    init(limit: Int, streams: @escaping @Sendable (OutboundHead) -> Bool) {
+    init(limit: Int, streams: @escaping @Sendable (OutboundHead) -> Bool, live: LiveCount) {
         self.limit = limit
         self.streams = streams
+        self.live = live
+        live.add(1)
+    }
+
+    deinit {
+        live.add(-1)
     }
 
     func start(_ continuation: CheckedContinuation<OutboundAnswer, any Error>) {
@@ -47,9 +54,10 @@ final class AnswerReader: Sendable {
     /// Keeps the running request, to cancel it, and starts the timeout on its event loop.
     func attach(_ running: any RunningRequest, timeout: Duration?) {
         let cancelledEarly = shared.withLock { shared in
+            // An answer already over needs neither (and holding the request would keep it and this reader alive).
+            if case .finished = shared.state { return false }
             shared.running = running
-            let ended = if case .finished = shared.state { true } else { false }
-            if let timeout, !shared.cancelled, !ended {
+            if let timeout, !shared.cancelled {
                 shared.timer = running.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [weak running] in
                     running?.fail(.timedOut)
                 }
@@ -75,8 +83,9 @@ final class AnswerReader: Sendable {
         let streaming = streams(outbound)
         let declaredLength = outbound.headers.first(name: "Content-Length").flatMap(Int.init)
         if !streaming, let declaredLength, declaredLength > limit {
+            let running = shared.withLock { $0.running }
             fail(OutboundHTTPError.tooLarge(limit: limit))
-            stopRunning()
+            running?.cancel()
             return false
         }
         let handover: (CheckedContinuation<OutboundAnswer, any Error>, OutboundBody)? = shared.withLock { shared in
@@ -122,8 +131,9 @@ final class AnswerReader: Sendable {
         case .read:
             return eventLoop.makeSucceededVoidFuture()
         case .tooLarge:
+            let running = shared.withLock { $0.running }
             fail(OutboundHTTPError.tooLarge(limit: limit))
-            stopRunning()
+            running?.cancel()
             return eventLoop.makeSucceededVoidFuture()
         case .deliver(let source):
             return source.deliver(buffer, on: eventLoop)
@@ -132,14 +142,7 @@ final class AnswerReader: Sendable {
 
     /// The whole answer has arrived.
     func finished() {
-        let ended: State = shared.withLock { shared in
-            defer {
-                shared.state = .finished
-                shared.timer?.cancel()
-                shared.timer = nil
-            }
-            return shared.state
-        }
+        let ended = finish()
         switch ended {
         case .collecting(let head, let body, let continuation):
             continuation.resume(returning: .whole(OutboundResponse(head: head, body: body)))
@@ -152,22 +155,23 @@ final class AnswerReader: Sendable {
         }
     }
 
-    private func stopRunning() {
-        let running = shared.withLock { $0.running }
-        running?.cancel()
+    /// Moves to the end state and lets go of the request (which holds this reader: keeping it would keep both).
+    private func finish() -> State {
+        shared.withLock { shared in
+            defer {
+                shared.state = .finished
+                shared.timer?.cancel()
+                shared.timer = nil
+                shared.running = nil
+            }
+            return shared.state
+        }
     }
 
     /// The request failed (or was stopped); the caller, or the body's reader, learns why.
     func fail(_ error: any Error) {
         let failure = OutboundHTTPError(error)
-        let ended: State = shared.withLock { shared in
-            defer {
-                shared.state = .finished
-                shared.timer?.cancel()
-                shared.timer = nil
-            }
-            return shared.state
-        }
+        let ended = finish()
         switch ended {
         case .waitingForHead(let continuation), .collecting(_, _, let continuation):
             continuation.resume(throwing: failure)
@@ -177,4 +181,16 @@ final class AnswerReader: Sendable {
             break
         }
     }
+}
+
+/// How many answers of one component are still held in memory: none once every request has ended, which the tests
+/// check (a reader kept alive by a cycle with its request would keep the request, its body and its answer too).
+final class LiveCount: Sendable {
+    private let count = Atomic(0)
+
+    func add(_ delta: Int) {
+        count.add(delta, ordering: .relaxed)
+    }
+
+    var value: Int { count.load(ordering: .relaxed) }
 }

@@ -33,6 +33,8 @@ public final class OutboundHTTP: Sendable {
     private let plain: PlainHTTPPool
     /// https: AsyncHTTPClient (TLS, HTTP/2), made on the first such request, so most gateways never make one.
     private let client = Mutex<HTTPClient?>(nil)
+    /// Answers not yet released, for the tests.
+    let liveAnswers = LiveCount()
 
     public init(settings: Settings = .init()) {
         self.settings = settings
@@ -75,7 +77,7 @@ public final class OutboundHTTP: Sendable {
         _ request: OutboundRequest, limit: Int, timeout: Duration? = nil,
         streams: @escaping @Sendable (OutboundHead) -> Bool
     ) async throws(OutboundHTTPError) -> OutboundAnswer {
-        let reader = AnswerReader(limit: limit, streams: streams)
+        let reader = AnswerReader(limit: limit, streams: streams, live: liveAnswers)
         let engine: Engine
         switch request.target.scheme {
         case "http" where !settings.plainHTTPThroughAsyncHTTPClient: engine = .plain(plain)

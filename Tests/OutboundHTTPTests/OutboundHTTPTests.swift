@@ -325,4 +325,34 @@ import Testing
         #expect(OutboundTarget("not a url") == nil)
         #expect(OutboundTarget("/relative/path") == nil)
     }
+
+    @Test(arguments: Engine.allCases) func everyEndedRequestIsReleased(engine: Engine) async throws {
+        try await makeServer(Written()).test(.live) { server in
+            try await withComponent(engine) { http in
+                let port = server.port!
+                for _ in 0..<20 {
+                    _ = try await http.send(OutboundRequest(method: .GET, target: url(port, "/document")), limit: 1024)
+                }
+                _ = try? await http.send(OutboundRequest(method: .GET, target: url(port, "/large")), limit: 100)
+                _ = try? await http.send(
+                    OutboundRequest(method: .GET, target: url(port, "/slow")), limit: 100, timeout: .milliseconds(50))
+                let answer = try await http.exchange(
+                    OutboundRequest(method: .GET, target: url(port, "/events")), limit: 1024
+                ) { _ in true }
+                if case .stream(_, let body) = answer {
+                    for try await _ in body {}
+                }
+                let dropped = try await http.exchange(
+                    OutboundRequest(method: .GET, target: url(port, "/flood")), limit: 1024
+                ) { _ in true }
+                if case .stream(_, let body) = dropped {
+                    var iterator = body.makeAsyncIterator()
+                    _ = try await iterator.next()
+                }
+                let deadline = ContinuousClock.now + .seconds(5)
+                while http.liveAnswers.value > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(http.liveAnswers.value == 0)
+            }
+        }
+    }
 }
