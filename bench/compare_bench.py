@@ -54,6 +54,13 @@ def measure(system: System, seconds: float, concurrencies: tuple[int, ...] = CON
             runs.sort(key=lambda run: run["cpu_ms_per_call"] if run["cpu_ms_per_call"] is not None else float("inf"))
             figures["load"][c] = runs[len(runs) // 2]
             figures["load"][c]["cpu_runs"] = [run["cpu_ms_per_call"] for run in runs]
+        floor = getattr(system, "floor_url", None)
+        if floor:
+            # The HTTP server's own cost: what a request costs the gateway before it does anything of its own.
+            cpu_before = tree_cpu_seconds(system.pid, system.exclude_from_memory)
+            run = run_wrk(floor, seconds, 16)
+            cpu = tree_cpu_seconds(system.pid, system.exclude_from_memory) - cpu_before
+            figures["floor"] = {**run, "cpu_ms_per_call": cpu * 1000 / run["requests"] if run["requests"] else None}
     figures["rss_load"] = peak.peak
     return figures
 

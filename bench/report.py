@@ -120,6 +120,10 @@ def goals(results: list[dict], extras: list[dict], gateway_only) -> list[str]:
         p50, p99 = gateway_only.tools_list[1]["p50_ms"], gateway_only.tools_list[64]["p99_ms"]
         rows.append(("tools/list, ten backends one hanging, p50 at c=1 / p99 at c=64", "≤ 0.3 ms / ≤ 20 ms",
                      f"{p50:.2f} ms / {p99:.1f} ms", p50 <= 0.3 and p99 <= 20))
+    floor = gateway.get("floor", {}).get("cpu_ms_per_call")
+    if floor is not None and cpu is not None:
+        rows.append(("of which the HTTP server's own floor: CPU per GET /health, c=16", "(not a goal)",
+                     f"{floor:.3f} ms ({floor / cpu:.0%} of a forwarded call)", True))
     peers = [r for r in results if r["label"].startswith(PYTHON_PEERS)]
     if peers:
         best_peer = max(peers, key=best_rps)
@@ -127,7 +131,8 @@ def goals(results: list[dict], extras: list[dict], gateway_only) -> list[str]:
         rows.append(("throughput against the best Python peer", "≥ 10 ×",
                      f"{multiple:.0f} × ({best_peer['label']})", multiple >= 10))
     lines = ["", "| goal (mcp-gateway) | wanted | measured | met |", "|---|---|---|---|"]
-    lines += [f"| {name} | {wanted} | {measured} | {'yes' if met else 'no'} |" for name, wanted, measured, met in rows]
+    lines += [f"| {name} | {wanted} | {measured} | {'—' if wanted.startswith('(') else 'yes' if met else 'no'} |"
+              for name, wanted, measured, met in rows]
     return lines
 
 

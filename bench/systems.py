@@ -196,6 +196,11 @@ class McpGateway(System):
                 "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": self.tool,
                 "Authorization": f"Bearer {self.token}"}
 
+    @property
+    def floor_url(self) -> str:
+        """`GET /health`: no token, no JSON, no backend; what the HTTP server alone costs per request."""
+        return f"http://127.0.0.1:{self.port}/health"
+
     def prepare(self) -> None:
         self.gateway.start()
         try:
