@@ -1425,3 +1425,20 @@ def test_a_global_backend_marked_operator_only_is_kept_from_members(discord_fake
     refused = call_tool(gw, member_token, "kept__echo", {"text": "mine?"})
     assert not succeeded(refused) and "Unknown tool" in error_text(refused), refused
     assert text_of(call_tool(gw, operator, "kept__echo", {"text": "yes"})) == "kept: yes"
+
+
+def test_the_operators_first_and_last_member_backend_show_and_go_at_once(discord_fake, dedicated, fixture_backends):
+    # A gateway without member definitions answers the operator without asking the member pool; the first
+    # definition must end that at once, and removing the last must bring it back.
+    gw = dedicated("operator-only gateway")
+    backend = fixture_backends("firstone")
+    op_backends, op_mcp = operator_token(gw, "backends"), operator_token(gw, "mcp")
+    before = tools_of(gw, op_mcp)
+    assert not has_backend(before, "firstone"), before
+    r = op_api(gw, op_backends, "POST", body={"name": "firstone", "url": backend.url})
+    assert r.status_code == 201, f"{r.status_code} {r.text[:1000]}"
+    created = r.json()
+    assert has_backend(tools_of(gw, op_mcp), "firstone")
+    assert op_api(gw, op_backends, "DELETE", "/" + created["id"]).status_code == 204
+    after = tools_of(gw, op_mcp)
+    assert not has_backend(after, "firstone") and sorted(after) == sorted(before), after

@@ -5,6 +5,7 @@ import MCPBackends
 import MCPCore
 import MCPGateway
 import OutboundHTTP
+import Synchronization
 
 /// The member backends in use: for each caller, the definitions their scope admits, each made into a running backend
 /// at first use and shut down after `idle` without use. A backend with member headers runs once per member, with that
@@ -27,6 +28,9 @@ actor MemberBackendPool: MemberBackendResolver {
     let idle: Duration
     let logger: Logger
     private var definitions: [MemberBackend] = []
+    /// Whether any definition exists, readable without entering the actor: every `/mcp` request asks, and the operator
+    /// of a gateway without member backends (most of them) then needs no hop through this one actor.
+    private nonisolated let anyDefinitions = Mutex(false)
     private var referencedChannels: Set<String> = []
     private var running: [String: Entry] = [:]
     /// Backends being made: a second caller at the same moment waits for the first one's, never makes its own.
@@ -54,6 +58,7 @@ actor MemberBackendPool: MemberBackendResolver {
     func reload() async {
         do {
             definitions = try await store.allBackends()
+            anyDefinitions.withLock { $0 = !definitions.isEmpty }
         } catch {
             logger.error("could not read the member backends", metadata: ["error": "\(error)"])
             return
@@ -67,7 +72,14 @@ actor MemberBackendPool: MemberBackendResolver {
         unusable = unusable.filter { current[$0.key] != nil }
     }
 
-    func resolve(for subject: String) async -> MemberResolution {
+    nonisolated func resolve(for subject: String) async -> MemberResolution {
+        if subject == User.operatorID, !anyDefinitions.withLock({ $0 }) {
+            return MemberResolution(backends: [], reachesGlobalBackends: true, isOperator: true)
+        }
+        return await resolveInside(for: subject)
+    }
+
+    private func resolveInside(for subject: String) async -> MemberResolution {
         let viewer: Viewer
         if subject == User.operatorID {
             viewer = .operator
