@@ -114,7 +114,7 @@ enum MCPResponses {
     private static func admits(_ mediaType: Substring.UTF8View, wanted: [UInt8], slash: Int) -> Bool {
         let star = UInt8(ascii: "*")
         if mediaType.elementsEqual([star, UInt8(ascii: "/"), star]) { return true }
-        let lowered = mediaType.lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        let lowered = mediaType.lazy.map(\.asciiLowercased)
         if lowered.elementsEqual(wanted) { return true }
         return slash < wanted.count && lowered.elementsEqual(wanted[...slash] + [star])
     }

@@ -75,18 +75,15 @@ final class AnswerReader: Sendable {
         running?.cancel()
     }
 
-    /// The body's reader went away before the end: the request has nothing left to do.
-    func readerGone() { cancel() }
-
-    /// The answer's head arrived; returns whether to read on (false: the reader has ended the request).
-    func receivedHead(_ outbound: OutboundHead) -> Bool {
+    /// The answer's head arrived. A declared body over the limit ends the request here.
+    func receivedHead(_ outbound: OutboundHead) {
         let streaming = streams(outbound)
         let declaredLength = outbound.headers.first(name: "Content-Length").flatMap(Int.init)
         if !streaming, let declaredLength, declaredLength > limit {
             let running = shared.withLock { $0.running }
             fail(OutboundHTTPError.tooLarge(limit: limit))
             running?.cancel()
-            return false
+            return
         }
         let handover: (CheckedContinuation<OutboundAnswer, any Error>, OutboundBody)? = shared.withLock { shared in
             guard case .waitingForHead(let continuation) = shared.state else { return nil }
@@ -102,7 +99,6 @@ final class AnswerReader: Sendable {
             return (continuation, body)
         }
         if let (continuation, body) = handover { continuation.resume(returning: .stream(outbound, body)) }
-        return true
     }
 
     /// A part of the body arrived; the future completes when the connection may read on.

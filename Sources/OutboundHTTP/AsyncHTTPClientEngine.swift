@@ -33,7 +33,7 @@ struct AsyncHTTPClientEngine {
         }
 
         func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-            _ = reader.receivedHead(OutboundHead(status: Int(head.status.code), headers: head.headers))
+            reader.receivedHead(OutboundHead(status: Int(head.status.code), headers: head.headers))
             return task.eventLoop.makeSucceededVoidFuture()
         }
 

@@ -105,7 +105,7 @@ public struct OutboundBody: AsyncSequence, Sendable {
 
         func didTerminate() {
             resume(next: .flowing)
-            reader.readerGone()
+            reader.cancel()  // the body's reader went away: the request has nothing left to do
         }
 
         private func resume(next: State) {

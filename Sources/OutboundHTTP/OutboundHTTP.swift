@@ -17,8 +17,9 @@ public final class OutboundHTTP: Sendable {
         public var connectTimeout: Duration = .seconds(10)
         /// How long an unused connection stays open for the next request.
         public var idleTimeout: Duration = .seconds(60)
-        /// Streams (event streams, slow calls) each hold a connection, so AsyncHTTPClient's pool (https) allows many
-        /// per host; the plain engine opens one per request in flight and keeps up to 256 per address.
+        /// Streams (event streams, slow calls) each hold a connection, so many are allowed per host: AsyncHTTPClient's
+        /// pool (https) opens up to this many before it queues; the plain engine opens one per request in flight and
+        /// keeps up to this many for the next requests.
         public var connectionsPerHost = 256
         /// Host names whose connections go to a fixed address (the name still serves TLS and the Host header).
         public var pinnedAddresses: [String: String] = [:]
@@ -40,7 +41,7 @@ public final class OutboundHTTP: Sendable {
         self.settings = settings
         self.plain = PlainHTTPPool(
             connectTimeout: settings.connectTimeout, idleTimeout: settings.idleTimeout,
-            pinnedAddresses: settings.pinnedAddresses)
+            keptPerAddress: settings.connectionsPerHost, pinnedAddresses: settings.pinnedAddresses)
     }
 
     /// A component of its own whose every connection to `host` goes to `address`: a member's backend is reached at
@@ -81,8 +82,7 @@ public final class OutboundHTTP: Sendable {
         let engine: Engine
         switch request.target.scheme {
         case "http" where !settings.plainHTTPThroughAsyncHTTPClient: engine = .plain(plain)
-        case "http": engine = .asyncHTTPClient(AsyncHTTPClientEngine(client: shared))
-        case "https": engine = .asyncHTTPClient(AsyncHTTPClientEngine(client: shared))
+        case "http", "https": engine = .asyncHTTPClient(AsyncHTTPClientEngine(client: shared))
         case let scheme: throw .invalidRequest("the scheme \(scheme) is not supported (http or https)")
         }
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import MCPCore
 import NIOCore
 import NIOHTTP1
 
@@ -62,26 +63,16 @@ public struct OutboundHead: Sendable {
         self.headers = headers
     }
 
-    /// The media type, lowercased and without parameters.
-    public var mediaType: String {
-        guard let value = headers.first(name: "Content-Type") else { return "" }
-        let type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
-        return String(decoding: type, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
-    }
-
-    /// Whether the answer is of media type `type` (lowercase), read without building strings: it is asked per answer.
+    /// Whether the answer is of media type `type` (lowercase), parameters aside, read without building strings: it is
+    /// asked of every answer.
     public func hasMediaType(_ type: StaticString) -> Bool {
         guard let value = headers.first(name: "Content-Type") else { return false }
-        var bytes = value.utf8[...]
-        while let first = bytes.first, first == UInt8(ascii: " ") { bytes = bytes.dropFirst() }
+        let bytes = value.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         let wanted = UnsafeBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount)
-        guard bytes.count >= wanted.count else { return false }
-        for (byte, expected) in zip(bytes, wanted)
-        where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 != expected : byte != expected {
-            return false
-        }
+        guard bytes.count >= wanted.count, bytes.prefix(wanted.count).lazy.map(\.asciiLowercased).elementsEqual(wanted)
+        else { return false }
         let rest = bytes.dropFirst(wanted.count).first
-        return rest == nil || rest == UInt8(ascii: ";") || rest == UInt8(ascii: " ")
+        return rest == nil || rest == UInt8(ascii: ";") || rest == UInt8(ascii: " ") || rest == UInt8(ascii: "\t")
     }
 
     public var isSuccess: Bool { (200..<300).contains(status) }

@@ -73,7 +73,7 @@ final class PlainHTTPHandler: ChannelDuplexHandler {
         case .head(let head):
             answered = true
             keepAlive = head.isKeepAlive
-            _ = exchange.reader.receivedHead(OutboundHead(status: Int(head.status.code), headers: head.headers))
+            exchange.reader.receivedHead(OutboundHead(status: Int(head.status.code), headers: head.headers))
         case .body(let buffer):
             let taken = exchange.reader.receivedBody(buffer, on: context.eventLoop)
             paused = true

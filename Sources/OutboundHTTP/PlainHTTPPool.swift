@@ -17,17 +17,17 @@ final class PlainHTTPPool: Sendable {
         var isShutDown = false
     }
 
-    /// Enough for every connection of a busy backend under load; more than these are closed when their answer ends.
-    static let maximumKeptPerAddress = 256
-
     private let kept = Mutex(Kept())
     private let connectTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    /// Enough for every connection of a busy backend under load; more than these are closed when their answer ends.
+    private let keptPerAddress: Int
     private let pinnedAddresses: [String: String]
 
-    init(connectTimeout: Duration, idleTimeout: Duration, pinnedAddresses: [String: String]) {
+    init(connectTimeout: Duration, idleTimeout: Duration, keptPerAddress: Int, pinnedAddresses: [String: String]) {
         self.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
         self.idleTimeout = .nanoseconds(idleTimeout.nanoseconds)
+        self.keptPerAddress = keptPerAddress
         self.pinnedAddresses = pinnedAddresses
     }
 
@@ -75,7 +75,7 @@ final class PlainHTTPPool: Sendable {
     /// Keeps a connection whose answer has ended, for the next request to its address.
     func keep(_ connection: PlainHTTPConnection) {
         let kept = kept.withLock { kept in
-            guard !kept.isShutDown, kept.connections[connection.address, default: []].count < Self.maximumKeptPerAddress
+            guard !kept.isShutDown, kept.connections[connection.address, default: []].count < keptPerAddress
             else { return false }
             kept.connections[connection.address, default: []].append(connection)
             return true

@@ -120,7 +120,7 @@ import Testing
                 let response = try await http.send(
                     OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024)
                 #expect(response.status == 200)
-                #expect(response.head.mediaType == "application/json")
+                #expect(response.head.hasMediaType("application/json"))
                 #expect(response.headers.first(name: "X-Answer") == "42")
                 #expect(String(buffer: response.body) == #"{"answer": 42}"#)
 
@@ -171,7 +171,7 @@ import Testing
             try await withComponent(engine) { http in
                 let answer = try await http.exchange(
                     OutboundRequest(method: .GET, target: url(server.port!, "/events")), limit: 1024, timeout: .milliseconds(500)
-                ) { head in head.mediaType == "text/event-stream" }
+                ) { head in head.hasMediaType("text/event-stream") }
                 guard case .stream(let head, let body) = answer else {
                     Issue.record("the event stream was read whole")
                     return
@@ -185,7 +185,7 @@ import Testing
                 // A document is still read whole when `streams` says no.
                 let document = try await http.exchange(
                     OutboundRequest(method: .GET, target: url(server.port!, "/document")), limit: 1024
-                ) { head in head.mediaType == "text/event-stream" }
+                ) { head in head.hasMediaType("text/event-stream") }
                 guard case .whole(let response) = document else {
                     Issue.record("the document became a stream")
                     return
@@ -201,11 +201,10 @@ import Testing
         }
         #expect(head("Text/Event-Stream; charset=utf-8").hasMediaType("text/event-stream"))
         #expect(head(" text/event-stream").hasMediaType("text/event-stream"))
-        #expect(head("Text/Event-Stream; charset=utf-8").mediaType == "text/event-stream")
+        #expect(head("text/event-stream\t;charset=utf-8").hasMediaType("text/event-stream"))
         #expect(!head("text/event-streams").hasMediaType("text/event-stream"))
         #expect(!head("application/json").hasMediaType("text/event-stream"))
         #expect(!head(nil).hasMediaType("text/event-stream"))
-        #expect(head(nil).mediaType == "")
     }
 
     @Test(arguments: Engine.allCases) func aStreamReadsAheadOnlyAFewChunksAndEndsWhenDropped(engine: Engine) async throws {
