@@ -73,7 +73,7 @@ import Testing
                         try await writer.write(ByteBuffer(string: "data: \(number)\n\n"))
                         try await Task.sleep(for: .milliseconds(50))
                     }
-                    try await Task.sleep(for: .seconds(1))  // the head's timeout does not cover the body
+                    try await Task.sleep(for: .milliseconds(2500))  // the head's timeout does not cover the body
                     try await writer.write(ByteBuffer(string: "data: last\n\n"))
                     try await writer.finish(nil)
                 })
@@ -170,7 +170,7 @@ import Testing
         try await makeServer(Written()).test(.live) { server in
             try await withComponent(engine) { http in
                 let answer = try await http.exchange(
-                    OutboundRequest(method: .GET, target: url(server.port!, "/events")), limit: 1024, timeout: .milliseconds(500)
+                    OutboundRequest(method: .GET, target: url(server.port!, "/events")), limit: 1024, timeout: .seconds(2)
                 ) { head in head.hasMediaType("text/event-stream") }
                 guard case .stream(let head, let body) = answer else {
                     Issue.record("the event stream was read whole")
