@@ -34,7 +34,8 @@ from gateway_only import GatewayOnlyFigures, measure_gateway_only  # noqa: E402
 from processes import PeakSampler, tree_cpu_seconds, tree_rss  # noqa: E402
 from report import write_report  # noqa: E402
 from systems import (  # noqa: E402
-    ECHO_TEXT, FAST_SERVER, ContextForge, DirectBackend, FastMCPBackend, McpGateway, McpProxy, System)
+    ECHO_TEXT, FAST_SERVER, LARGE_TEXT, ContextForge, DirectBackend, DirectBackendLarge, FastMCPBackend, McpGateway,
+    McpProxy, System)
 from wrk import run_wrk  # noqa: E402
 
 CONCURRENCIES = (1, 16, 32, 64)
@@ -110,11 +111,13 @@ def main() -> None:
             McpProxy(work),
         ]
         fastmcp = FastMCPBackend(work)
-        # Measured at concurrency 16 only: the FastMCP pair and the access-log comparison.
+        # Measured at concurrency 16 only: the FastMCP pair, the access-log comparison and a 16 KB argument.
         extras: list[System] = [
             fastmcp,
             McpGateway(work, {"fm": {"url": fastmcp.url}}, "mcp-gateway (FastMCP backend)", tool="fm__echo"),
             McpGateway(work, {"fast": {"url": backend.url}}, "mcp-gateway (access log at info)", log_level="info"),
+            DirectBackendLarge(work),
+            McpGateway(work, {"fast": {"url": backend.url}}, "mcp-gateway (16 KB arguments)", text=LARGE_TEXT),
         ]
         if args.only:
             systems = [s for s in systems if any(s.label.startswith(prefix) for prefix in args.only)]

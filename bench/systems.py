@@ -32,13 +32,15 @@ REPO = Path(__file__).resolve().parent.parent
 FAST_SERVER = REPO / "Tests" / "e2e" / "backends" / "fast_server.py"
 FASTMCP_SERVER = REPO / "Tests" / "e2e" / "backends" / "fixture_server.py"
 ECHO_TEXT = "bench-answer-7f3a"
+# A large argument (16 KB) for the rows that show what passing the bytes through costs: the answer echoes it.
+LARGE_TEXT = ECHO_TEXT + "x" * (16 * 1024 - len(ECHO_TEXT))
 HANDSHAKE_VERSION = "2025-11-25"
 READY_TIMEOUT = 180.0
 
 
-def call_body(tool: str, modern: bool = False) -> str:
+def call_body(tool: str, modern: bool = False, text: str = ECHO_TEXT) -> str:
     """A tools/call of the backend's echo tool; `__ID__` is replaced per request by the load generator."""
-    params: dict = {"name": tool, "arguments": {"text": ECHO_TEXT}}
+    params: dict = {"name": tool, "arguments": {"text": text}}
     if modern:
         params["_meta"] = modern_meta()
     return json.dumps({"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": params},
@@ -90,6 +92,7 @@ class System:
     label = ""
     tool = "echo"
     modern = False
+    text = ECHO_TEXT
     # The backend a system spawns itself is not the system's memory.
     exclude_from_memory: str | None = str(FAST_SERVER.name)
 
@@ -110,7 +113,7 @@ class System:
 
     @property
     def body(self) -> str:
-        return call_body(self.tool, self.modern)
+        return call_body(self.tool, self.modern, self.text)
 
     @property
     def pid(self) -> int:
@@ -157,6 +160,13 @@ class DirectBackend(System):
         self.proc = spawn([sys.executable, str(FAST_SERVER), "--port", str(self.port)], self.work / "backend.log")
 
 
+class DirectBackendLarge(DirectBackend):
+    """The fast backend on a port of its own, called with a 16 KB argument."""
+
+    label = "backend directly (16 KB arguments)"
+    text = LARGE_TEXT
+
+
 class FastMCPBackend(System):
     """A FastMCP server over Streamable HTTP, asked in the stateless modern revision (it answers in JSON)."""
 
@@ -182,9 +192,10 @@ class McpGateway(System):
     modern = True
 
     def __init__(self, work: Path, backends: dict[str, dict], label: str, tool: str = "fast__echo",
-                 log_level: str = "warning") -> None:
+                 log_level: str = "warning", text: str = ECHO_TEXT) -> None:
         self.label = label
         self.tool = tool
+        self.text = text
         super().__init__(work)
         (self.work / "backends.json").write_text(json.dumps({"backends": backends}))
         self.gateway = Gateway(self.work / "gateway", port=self.port, overrides={

@@ -72,7 +72,7 @@ public final class DiscordBackend: Backend {
                 return .success(ToolOutput("Refused: \(reason).").result(isError: true))
             }
             let arguments: [String: JSONValue]
-            switch request.params["arguments"] {
+            switch request.params["arguments"]?.materialized {
             case nil, .null?: arguments = [:]
             case .object(let fields)?: arguments = fields
             default: return .failure(.init(code: JSONRPC.invalidParams, message: "arguments must be an object"))

@@ -88,7 +88,7 @@ struct HTTPExchange {
     /// The answer to a POST is the answer to that request: anything else (another id, a request, a batch) is a broken
     /// backend, not a result to hand to the client. An error about a request it could not even read may carry a null id.
     private static func answer(_ body: ByteBuffer, to message: JSONValue) throws -> JSONValue {
-        guard let value = try? JSONValue.parse(body.readableBytesView) else {
+        guard let value = try? JSONValue.parseMessage(body.readableBytesView) else {
             throw BackendError.protocolViolation("the response is not JSON")
         }
         guard case .response(let id)? = try? JSONRPC.classify(value),
@@ -108,7 +108,7 @@ struct HTTPExchange {
         do {
             for try await chunk in body {
                 for event in try decoder.feed(chunk.readableBytesView) where event.event == "message" {
-                    guard !event.data.isEmpty, let value = try? JSONValue.parse(Array(event.data.utf8)) else { continue }
+                    guard !event.data.isEmpty, let value = try? JSONValue.parseMessage(event.data.utf8) else { continue }
                     guard let message = try? JSONRPC.classify(value) else { continue }
                     if case .response(let id) = message, id == requestID { return value }
                     if let reply = await interim(message, value) { try await postBack(reply) }

@@ -122,7 +122,7 @@ public actor LegacySSEBackend: Backend {
                             endpointContinuation.finish()
                             continue
                         }
-                        guard let value = try? JSONValue.parse(Array(event.data.utf8)) else { continue }
+                        guard let value = try? JSONValue.parseMessage(event.data.utf8) else { continue }
                         await peer.receive(value)
                     }
                 }

@@ -146,7 +146,7 @@ public actor StdioBackend: Backend {
                         // The child's stdout ending means it is gone (or going): stop the writer with it.
                         await Self.readLines(execution.standardOutput, limit: Self.maximumLineBytes) { line in
                             guard !line.isEmpty else { return }
-                            guard let value = try? JSONValue.parse(line) else {
+                            guard let value = try? JSONValue.parseMessage(line) else {
                                 logger.debug("ignoring a line on stdout that is not JSON")
                                 return
                             }

@@ -9,12 +9,15 @@ struct JSONParser {
 
     static let maximumDepth = 256
 
-    private let bytes: [UInt8]
-    private var index = 0
-    private var depth = 0
+    let bytes: [UInt8]
+    var index = 0
+    var depth = 0
+    /// Members of top-level objects whose named members are kept as their bytes (see `JSONValue.parseMessage`).
+    private let spliced: [String: Set<String>]
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], splicing spliced: [String: Set<String>] = [:]) {
         self.bytes = bytes
+        self.spliced = spliced
     }
 
     mutating func parseDocument() throws(Failure) -> JSONValue {
@@ -25,18 +28,18 @@ struct JSONParser {
         return value
     }
 
-    private func fail(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
+    func fail(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
         }
     }
 
-    private mutating func parseValue() throws(Failure) -> JSONValue {
+    private mutating func parseValue(splicing keys: Set<String>? = nil) throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "{"): return try parseObject(splicing: keys)
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): return try parseLiteral("true", .bool(true))
@@ -48,21 +51,26 @@ struct JSONParser {
     }
 
     private mutating func parseLiteral(_ word: StaticString, _ value: JSONValue) throws(Failure) -> JSONValue {
+        try skipLiteral(word)
+        return value
+    }
+
+    mutating func skipLiteral(_ word: StaticString) throws(Failure) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail("unexpected end") }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
             throw fail("unknown literal")
         }
         index += count
-        return value
     }
 
-    private mutating func enter() throws(Failure) {
+    mutating func enter() throws(Failure) {
         depth += 1
         guard depth <= Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
     }
 
-    private mutating func parseObject() throws(Failure) -> JSONValue {
+    /// `keys`: the members of this object to keep as bytes when they are objects or arrays.
+    private mutating func parseObject(splicing keys: Set<String>?) throws(Failure) -> JSONValue {
         try enter()
         index += 1
         var object: [String: JSONValue] = [:]
@@ -80,7 +88,13 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            if let keys, index < bytes.count, keys.contains(key),
+                bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "[")
+            {
+                object[key] = .raw(try captureRaw())
+            } else {
+                object[key] = try parseValue(splicing: depth == 1 && !spliced.isEmpty ? spliced[key] : nil)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -170,7 +184,7 @@ struct JSONParser {
         return string
     }
 
-    private mutating func parseHex4() throws(Failure) -> UInt32 {
+    mutating func parseHex4() throws(Failure) -> UInt32 {
         guard index + 4 <= bytes.count else { throw fail("unexpected end") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -211,6 +225,15 @@ struct JSONParser {
 
     private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
+        let isInteger = try scanNumber()
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if isInteger, let value = Int64(text) { return .int(value) }
+        guard let value = Double(text), value.isFinite else { throw fail("number out of range") }
+        return .double(value)
+    }
+
+    /// Moves past a number's syntax; true when it has neither fraction nor exponent.
+    mutating func scanNumber() throws(Failure) -> Bool {
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
@@ -236,9 +259,6 @@ struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw fail("expected a digit in the exponent") }
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let value = Int64(text) { return .int(value) }
-        guard let value = Double(text), value.isFinite else { throw fail("number out of range") }
-        return .double(value)
+        return isInteger
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON document kept as it came, so that fields the gateway does not route on pass through untouched.
-public enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -9,6 +9,8 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// An object or array passed through as its bytes; the accessors below read it as its parsed value.
+    case raw(RawJSON)
 }
 
 extension JSONValue {
@@ -33,6 +35,7 @@ extension JSONValue {
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
+        if case .raw(let raw) = self { return raw.value[key] }
         return nil
     }
 
@@ -43,11 +46,13 @@ extension JSONValue {
 
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }
+        if case .raw(let raw) = self { return raw.value.objectValue }
         return nil
     }
 
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
+        if case .raw(let raw) = self { return raw.value.arrayValue }
         return nil
     }
 
@@ -73,4 +78,36 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
     public init(nilLiteral: ()) { self = .null }
+}
+
+/// Equal values are equal whether kept as bytes or parsed.
+extension JSONValue: Hashable {
+    public static func == (left: JSONValue, right: JSONValue) -> Bool {
+        switch (left, right) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        case (.raw(let a), .raw(let b)) where a.bytes == b.bytes: true
+        case (.raw(let a), _): a.value == right
+        case (_, .raw(let b)): left == b.value
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .int(let value): hasher.combine(value)
+        case .double(let value): hasher.combine(value)
+        case .string(let value): hasher.combine(value)
+        case .array(let items): hasher.combine(items)
+        case .object(let members): hasher.combine(members)
+        case .raw(let raw): raw.value.hash(into: &hasher)
+        }
+    }
 }

@@ -27,6 +27,7 @@ struct JSONWriter {
                 write(members[key]!)
             }
             bytes.append(UInt8(ascii: "}"))
+        case .raw(let raw): bytes.append(contentsOf: raw.bytes)
         }
     }
 
@@ -70,6 +71,8 @@ extension JSONValue {
     private func writePretty(into output: inout String, indent: String) {
         let inner = indent + "  "
         switch self {
+        case .raw(let raw):
+            raw.value.writePretty(into: &output, indent: indent)
         case .array(let items) where !items.isEmpty:
             output += "[\n"
             for (position, item) in items.enumerated() {

@@ -57,7 +57,7 @@ public struct MCPEndpointController<Context: MCPRequestContext>: Sendable {
                 .init(code: JSONRPC.invalidRequest, message: "Content-Type must be application/json"),
                 status: .unsupportedMediaType)
         }
-        guard let value = try? JSONValue.parse(body.readableBytesView) else {
+        guard let value = try? JSONValue.parseMessage(body.readableBytesView) else {
             return MCPResponses.rpcError(.init(code: JSONRPC.parseError, message: "Parse error"), status: .badRequest)
         }
         let message: JSONRPC.Message

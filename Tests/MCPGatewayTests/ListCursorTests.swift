@@ -95,6 +95,18 @@ import Testing
         #expect(text.components(separatedBy: "[redacted]").count == 4)
     }
 
+    @Test func argumentsPassedThroughAsBytesAreRedactedToo() throws {
+        let message = try JSONValue.parseMessage(
+            Array(#"{"params":{"name":"t","arguments":{"query":"hello","nested":[{"api_key":"k1"}]}}}"#.utf8))
+        let arguments = try #require(message["params"]?["arguments"])
+        guard case .raw = arguments else {
+            Issue.record("the arguments were parsed, not kept as bytes")
+            return
+        }
+        let text = ArgumentRedaction.redacted(arguments)
+        #expect(text.contains("hello") && !text.contains("k1") && text.contains("[redacted]"))
+    }
+
     @Test func longArgumentsAreCapped() {
         let text = ArgumentRedaction.redacted(["blob": .string(String(repeating: "x", count: 10_000))])
         #expect(text.utf8.count < 4200 && text.hasSuffix("…[truncated]"))
@@ -131,5 +143,37 @@ actor MemorySink: AuditSink {
         let written = await sink.events
         #expect(written.map(\.tool) == ["one", "two"])
         #expect(written[0].arguments.contains("[redacted]") && !written[0].arguments.contains("t0k"))
+    }
+}
+
+@Suite struct ArgumentRedactionOfBytesTests {
+    static let samples = [
+        #"{"query":"hello","api_key":"k1","nested":{"Password":{"deep":[1,2]},"list":[{"accessToken":"t"},"token"]}}"#,
+        #"{"a":[],"b":{},"c":[{}],"secret":[{"x":"]}"}],"d":"a\"b","p\u0061ssword":"x","e":-1.5e3,"f":null,"g":true}"#,
+        #"{"COOKIE":"c","x-api-key":1,"ok":[true,false,"x,y}"]}"#,
+        #"[{"token":"t"},[{"password":"p"}]]"#,
+        #"{}"#,
+    ]
+
+    @Test(arguments: samples)
+    func readsLikeTheRedactionOfTheParsedValue(_ text: String) throws {
+        let message = try JSONValue.parseMessage(Array(#"{"params":{"arguments":\#(text)}}"#.utf8))
+        let arguments = try #require(message["params"]?["arguments"])
+        guard case .raw = arguments else {
+            Issue.record("the arguments were parsed, not kept as bytes")
+            return
+        }
+        let fromBytes = ArgumentRedaction.redacted(arguments)
+        let fromValue = ArgumentRedaction.redacted(arguments.materialized)
+        #expect(try JSONValue.parse(Array(fromBytes.utf8)) == JSONValue.parse(Array(fromValue.utf8)), "\(fromBytes)")
+    }
+
+    @Test func largeArgumentsAreCappedLikeParsedOnes() throws {
+        let text = #"{"blob":"\#(String(repeating: "x", count: 10_000))","token":"t"}"#
+        let arguments = try #require(
+            try JSONValue.parseMessage(Array(#"{"params":{"arguments":\#(text)}}"#.utf8))["params"]?["arguments"])
+        let redacted = ArgumentRedaction.redacted(arguments)
+        #expect(redacted.utf8.count < 4200 && redacted.hasSuffix("…[truncated]"))
+        #expect(redacted.hasPrefix(#"{"blob":"xxx"#))
     }
 }

@@ -44,7 +44,7 @@ import Testing
         let bensGithub = FakeBackend(tools: ["issues"])
         // A member backend named like the global one: the global keeps its plain names.
         let anasShadow = FakeBackend(tools: ["echo"])
-        let registry = BackendRegistry(backends: [managed("github", prefix: "github", global)], listTimeout: .seconds(2))
+        let registry = BackendRegistry(backends: [managed("github", prefix: "github", global)], listTimeout: .seconds(30))
         registry.resolveMemberBackends(
             with: Resolver(
                 members: [
@@ -86,7 +86,7 @@ import Testing
         let kept = FakeBackend(tools: ["ban"])
         let registry = BackendRegistry(
             backends: [managed("open", prefix: "open", open), managed("admin", prefix: "admin", kept, operatorOnly: true)],
-            listTimeout: .seconds(2))
+            listTimeout: .seconds(30))
         registry.resolveMemberBackends(with: Resolver(members: [:], cutOff: []))
         let methods = GatewayMethods(identity: MCPServerIdentity(version: "test", instructions: nil), registry: registry)
         #expect(names(await methods.answer(method: "tools/list", params: nil, call: call("discord:1"))) == ["open__echo"])

@@ -6,13 +6,15 @@ extension ParameterHeaders {
     /// `x-mcp-header` annotations require: present together, and equal.
     static func check(schema: JSONValue?, arguments: JSONValue?, headers: HTTPFields) -> String? {
         guard case .object(let properties)? = schema?["properties"] else { return nil }
+        // Arguments passed through as bytes are parsed here once, and only for a tool that marks some.
+        lazy var fields = arguments?.objectValue
         for (argument, property) in properties.sorted(by: { $0.key < $1.key }) {
             guard let header = property["x-mcp-header"]?.stringValue,
                 let name = HTTPField.Name(MCPProtocol.Header.paramPrefix + header)
             else { continue }
             let display = MCPProtocol.Header.paramPrefix + header
             let sent = headers[name].flatMap(MCPProtocol.decodeHeaderValue)
-            let value = arguments?[argument]
+            let value = fields?[argument]
             switch (sent, value) {
             case (nil, nil):
                 continue

@@ -7,8 +7,10 @@ enum ParameterHeaders {
     static func values(schema: JSONValue?, arguments: JSONValue?) -> [String: String] {
         guard case .object(let properties)? = schema?["properties"] else { return [:] }
         var headers: [String: String] = [:]
+        // Arguments passed through as bytes are parsed here once, and only for a tool that marks some.
+        lazy var fields = arguments?.objectValue
         for (argument, property) in properties {
-            guard let header = property["x-mcp-header"]?.stringValue, let value = arguments?[argument] else { continue }
+            guard let header = property["x-mcp-header"]?.stringValue, let value = fields?[argument] else { continue }
             switch value {
             case .string(let text): headers[header] = MCPProtocol.encodeHeaderValue(text)
             case .int, .double, .bool: headers[header] = value.serializedString

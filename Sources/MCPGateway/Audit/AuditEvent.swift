@@ -96,6 +96,7 @@ public enum ArgumentRedaction {
     static let redactedMarker: JSONValue = "[redacted]"
 
     public static func redacted(_ arguments: JSONValue) -> String {
+        if case .raw(let raw) = arguments { return redacted(compactBytes: raw.bytes) }
         let text = redact(arguments).serializedString
         guard text.utf8.count > maximumLength else { return text }
         return String(decoding: Array(text.utf8.prefix(maximumLength)), as: UTF8.self) + "…[truncated]"
@@ -111,14 +112,18 @@ public enum ArgumentRedaction {
             return .object(result)
         case .array(let items):
             return .array(items.map(redact))
+        case .raw(let raw):
+            return redact(raw.value)
         default:
             return value
         }
     }
 
     /// Case-insensitive, with `-` read as `_`; on bytes, since this runs for every key of every call.
-    static func isSecretKey(_ key: String) -> Bool {
-        let normalized = key.utf8.map { byte -> UInt8 in
+    static func isSecretKey(_ key: String) -> Bool { isSecretKey(utf8: key.utf8) }
+
+    static func isSecretKey(utf8 key: some Collection<UInt8>) -> Bool {
+        let normalized = key.map { byte -> UInt8 in
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
             case UInt8(ascii: "-"): UInt8(ascii: "_")
