@@ -45,7 +45,7 @@ let package = Package(
             name: "GatewayApp",
             dependencies: [
                 "OAuthServer", "MCPGateway", "MCPBackends", "DiscordBackend", "Storage", "MCPCore", "OutboundHTTP", "Accounts",
-                "OperatorPages",
+                "OperatorPages", "UpstreamAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "OperatorPages",
             dependencies: [
-                "Accounts", "OAuthServer", "MCPGateway", "MCPCore",
+                "Accounts", "OAuthServer", "MCPGateway", "MCPCore", "UpstreamAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -150,9 +150,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "UpstreamAuth",
+            dependencies: [
+                "MCPCore", "OutboundHTTP", "OAuthServer", "Accounts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
-                "OAuthServer", "MCPGateway", "Accounts", "OperatorPages",
+                "OAuthServer", "MCPGateway", "Accounts", "OperatorPages", "UpstreamAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -173,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway", "OperatorPages"],
+            dependencies: ["Storage", "Accounts", "OAuthServer", "MCPGateway", "OperatorPages", "UpstreamAuth"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -188,6 +198,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UpstreamAuthTests",
+            dependencies: [
+                "UpstreamAuth", "Accounts", "MCPCore", "OutboundHTTP", "OAuthServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

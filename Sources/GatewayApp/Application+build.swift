@@ -12,6 +12,7 @@ import OperatorPages
 import OutboundHTTP
 import Prometheus
 import Storage
+import UpstreamAuth
 
 /// Builds the whole gateway: storage, the authorization server, `/mcp`, health and status, and background services.
 /// `announce` receives a password generated on first start, and the file that keeps it (nil when it could not be
@@ -69,11 +70,15 @@ public func buildApplication(
         await http.shutdown()
         throw error
     }
+    let upstream = await UpstreamPlatform.make(
+        settings: settings, definitions: backends, database: database, registry: registry, sealer: members.sealer,
+        http: http, logger: logger)
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
 
     let health = HealthController<GatewayRequestContext>(
-        grants: grants, registry: registry, reloader: reloader, members: members.pool, startedAt: Date())
+        grants: grants, registry: registry, reloader: reloader, members: members.pool,
+        upstream: upstream.authorizations, startedAt: Date())
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
     router.add(middleware: AccessLogMiddleware())
@@ -106,7 +111,7 @@ public func buildApplication(
     ).addRoutes(to: pageForms)
     MemberPagesController<GatewayRequestContext>(
         library: library, signIn: members.signIn, service: members.service, viewers: members.viewers, users: database,
-        sessions: members.sessions, issuer: oauth.issuer
+        sessions: members.sessions, issuer: oauth.issuer, upstream: upstream.authorizations
     ).addRoutes(to: pageForms)
 
     // `/status` opens to the operator's personal tokens (scope `status`) and to any client's access token.
@@ -151,6 +156,7 @@ public func buildApplication(
             registry: registry, http: http, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
         AuditWriter(recorder: auditor),
         MemberBackendJanitor(pool: members.pool, interval: .seconds(5)),
+        UpstreamBackendJanitor(pool: upstream.pool, interval: .seconds(30)),
         BackendWatcher(reloader: reloader, interval: .seconds(2)))
     return app
 }

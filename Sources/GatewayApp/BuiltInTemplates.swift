@@ -437,6 +437,30 @@ enum BuiltInTemplates {
             </div>
             {{/backends}}
           </section>
+          {{#has_upstream_backends}}
+          <section>
+            <h2>Services I sign in to</h2>
+            <p class="note">These backends act as you: connect each with your own account there. The gateway keeps your
+              sign-in sealed and never shows it to your MCP client.</p>
+            {{#upstream_backends}}
+            <div class="backend" data-upstream="{{name}}">
+              <div><span class="name">{{name}}</span> <span class="note">{{url}}</span></div>
+              {{#connected}}
+              <div class="note">Connected.</div>
+              <form method="post" action="/me/disconnect" class="inline">
+                <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+                <input type="hidden" name="backend" value="{{name}}">
+                <button type="submit">Disconnect {{name}}</button>
+              </form>
+              {{/connected}}
+              {{^connected}}
+              <div class="note">Not connected: its tools appear once you connect.</div>
+              <a class="button" href="{{connect_url}}">Connect {{name}}</a>
+              {{/connected}}
+            </div>
+            {{/upstream_backends}}
+          </section>
+          {{/has_upstream_backends}}
           <section>
             <h2>Add a backend</h2>
             <form method="post" action="/me/backends">

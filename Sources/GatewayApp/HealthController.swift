@@ -4,6 +4,7 @@ import MCPCore
 import MCPGateway
 import NIOCore
 import OAuthServer
+import UpstreamAuth
 
 /// `/health` (liveness, public) and `/status` (Bearer: version, uptime, clients and live tokens).
 struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
@@ -11,6 +12,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
     let registry: BackendRegistry
     let reloader: BackendReloader
     let members: MemberBackendPool
+    let upstream: UpstreamAuthorizations
     let startedAt: Date
 
     func addPublicRoutes(to router: some RouterMethods<Context>) {
@@ -31,8 +33,23 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
                 "backends": .array(await registry.status()),
                 "configuration": await configuration(),
                 "member_backends": await memberBackends(detailed: context.accessGrant?.subject == Grant.operatorSubject),
+                "oauth_backends": await oauthBackends(caller: context.accessGrant?.subject),
             ])
         }
+    }
+
+    /// Each OAuth backend: how many members signed in there, and whether the caller has (else where they do it).
+    private func oauthBackends(caller: String?) async -> JSONValue {
+        var rows: [JSONValue] = []
+        for case .object(var row) in await upstream.status() {
+            if let caller, let name = row["name"]?.stringValue {
+                let connected = await upstream.isConnected(backend: name, userID: caller)
+                row["you"] = connected ? "signed in" : "needs sign-in"
+                if !connected { row["sign_in_url"] = .string(upstream.urls.connect(name)) }
+            }
+            rows.append(.object(row))
+        }
+        return .array(rows)
     }
 
     /// Where the backends come from and whether the last reload took: an invalid edit shows here until fixed.

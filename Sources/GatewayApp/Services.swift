@@ -81,3 +81,19 @@ struct MemberBackendJanitor: Service {
         await pool.shutdown()
     }
 }
+
+/// Stops callers' OAuth backend instances that went unused, and those of backends no longer configured.
+struct UpstreamBackendJanitor: Service {
+    let pool: UpstreamBackendPool
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await pool.closeIdle()
+            }
+        }
+        await pool.shutdownAll()
+    }
+}

@@ -29,12 +29,36 @@ struct HTTPExchange {
     let url: String
     /// The backend's configured headers (its credentials among them), set on every request.
     let headers: HTTPHeaders
+    /// For an OAuth-protected backend: the token of the person this connection is for, sent as `Authorization`.
+    let credential: (any BackendCredential)?
 
-    init(http: OutboundHTTP, url: String, headers: [(String, String)]) {
+    init(http: OutboundHTTP, url: String, headers: [(String, String)], credential: (any BackendCredential)? = nil) {
         self.http = http
         self.url = url
         self.endpoint = OutboundTarget(url)
         self.headers = HTTPHeaders(headers)
+        self.credential = credential
+    }
+
+    /// `request`, with the credential's current token when there is one (returned too, to report it if refused).
+    func authorized(_ method: HTTPMethod, extra: [(String, String)], body: JSONValue? = nil) async throws
+        -> (OutboundRequest, token: String?)
+    {
+        guard let credential else { return (try request(method, extra: extra, body: body), nil) }
+        let token = try await credential.bearer()
+        return (try request(method, extra: extra + [("Authorization", "Bearer \(token)")], body: body), token)
+    }
+
+    static let refusedToken = BackendError.httpStatus(401, "the backend refused the token it was given")
+
+    private func send(_ request: OutboundRequest, expectsResponse: Bool) async throws -> OutboundAnswer {
+        do {
+            return try await http.exchange(request, limit: Self.maximumBodyBytes) { head in
+                expectsResponse && head.isSuccess && head.status != 202 && head.hasMediaType("text/event-stream")
+            }
+        } catch {
+            throw Self.transportError(error)
+        }
     }
 
     /// A request to the endpoint with the backend's headers and `extra` ones (which replace same-named ones).
@@ -53,15 +77,14 @@ struct HTTPExchange {
         var extra = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
         extra += extraHeaders
         if let sessionID { extra.append((MCPProtocol.Header.sessionID, sessionID)) }
-        let request = try request(.POST, extra: extra, body: message)
-
-        let answer: OutboundAnswer
-        do {
-            answer = try await http.exchange(request, limit: Self.maximumBodyBytes) { head in
-                expectsResponse && head.isSuccess && head.status != 202 && head.hasMediaType("text/event-stream")
-            }
-        } catch {
-            throw Self.transportError(error)
+        var (request, token) = try await authorized(.POST, extra: extra, body: message)
+        var answer = try await send(request, expectsResponse: expectsResponse)
+        // A refused token is tried once more when the credential has a fresh one: a 401 means the backend did not act
+        // on the request. When it has none, the person must authorize again.
+        if let credential, let sent = token, case .whole(let response) = answer, response.status == 401 {
+            guard await credential.rejected(sent) else { _ = try await credential.bearer(); throw Self.refusedToken }
+            (request, token) = try await authorized(.POST, extra: extra, body: message)
+            answer = try await send(request, expectsResponse: expectsResponse)
         }
         switch answer {
         case .stream(let head, let body):

@@ -46,13 +46,14 @@ extension StreamableHTTPBackend {
         let params = BackendNegotiation.modernParams(
             ["notifications": .object(filter)], version: version, clientCapabilities: [:], clientInfo: clientInfo)
         guard
-            let request = try? exchange.request(
+            let request = try? await exchange.authorized(
                 .POST,
                 extra: [
                     ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"),
                     (MCPProtocol.Header.protocolVersion, version), (MCPProtocol.Header.method, "subscriptions/listen"),
                 ],
-                body: JSONRPC.request(id: newID(), method: "subscriptions/listen", params: params))
+                body: JSONRPC.request(id: newID(), method: "subscriptions/listen", params: params)
+            ).0
         else { return false }
         guard let answer = try? await openStream(request) else { return true }
         guard case .stream(let head, let body) = answer, head.status == 200 else { return false }
@@ -64,7 +65,7 @@ extension StreamableHTTPBackend {
     func listen(session: HandshakeSession, handler: @escaping @Sendable (BackendNotification) -> Void) async -> Bool {
         var extra = [("Accept", "text/event-stream"), (MCPProtocol.Header.protocolVersion, session.version)]
         if let id = session.id { extra.append((MCPProtocol.Header.sessionID, id)) }
-        guard let request = try? exchange.request(.GET, extra: extra) else { return false }
+        guard let request = try? await exchange.authorized(.GET, extra: extra).0 else { return false }
         guard let answer = try? await openStream(request) else { return true }
         switch answer {
         case .stream(let head, let body) where head.status == 200:

@@ -27,11 +27,14 @@ public actor StreamableHTTPBackend: Backend {
     private var isShutDown = false
     static let maximumSessions = 1000
 
+    /// `credential`: for an OAuth-protected backend, the token of the one person this connection serves.
     public init(
-        name: String, url: String, headers: [String: String], http: OutboundHTTP, gatewayVersion: String, logger: Logger
+        name: String, url: String, headers: [String: String], http: OutboundHTTP, gatewayVersion: String, logger: Logger,
+        credential: (any BackendCredential)? = nil
     ) {
         self.name = name
-        self.exchange = HTTPExchange(http: http, url: url, headers: headers.sorted { $0.key < $1.key })
+        self.exchange = HTTPExchange(
+            http: http, url: url, headers: headers.sorted { $0.key < $1.key }, credential: credential)
         self.clientInfo = BackendNegotiation.clientInfo(version: gatewayVersion)
         var logger = logger
         logger[metadataKey: "backend"] = .string(name)
@@ -261,8 +264,9 @@ public actor StreamableHTTPBackend: Backend {
     private func delete(_ session: HandshakeSession) async {
         guard let id = session.id else { return }
         guard
-            let request = try? exchange.request(
-                .DELETE, extra: [(MCPProtocol.Header.sessionID, id), (MCPProtocol.Header.protocolVersion, session.version)])
+            let request = try? await exchange.authorized(
+                .DELETE, extra: [(MCPProtocol.Header.sessionID, id), (MCPProtocol.Header.protocolVersion, session.version)]
+            ).0
         else { return }
         _ = try? await exchange.http.send(request, limit: HTTPExchange.errorBodyBytes, timeout: .seconds(5))
     }

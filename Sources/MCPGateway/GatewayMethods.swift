@@ -120,7 +120,7 @@ public struct GatewayMethods: Sendable {
         guard let name = params?["name"]?.stringValue else {
             return .failure(.init(code: JSONRPC.invalidParams, message: "tools/call needs params.name"))
         }
-        guard let route = await route(.tools, exposedName: name, call: call) else {
+        guard let route = await route(.tools, exposedName: name, call: call) ?? unlistedRoute(name, call: call) else {
             let why =
                 registry.unavailability(ofExposedName: name, view: call.view, reachable: call.mayReach).map { " (\($0))" }
                 ?? ""
@@ -135,10 +135,21 @@ public struct GatewayMethods: Sendable {
         let backend = route.backend
         let unavailable = BackendFailure()
         let grace = shutdownGrace
+        let registry = registry
         let outcome = await bridge.run(request, call: call, target: "tools/call:\(name)") { request, observer in
             await grace.run(scope: request.scope) {
                 do {
                     return try await backend.send(request, observer: observer)
+                } catch let required as AuthorizationRequired {
+                    return await SignInRequest.answer(required, request: request, observer: observer) {
+                        // Signing in made the caller a new instance of the backend: the call goes to that one.
+                        let view = await registry.view(for: request.subject)
+                        guard
+                            let again = await registry.route(.tools, exposedName: name, view: view)
+                                ?? registry.unlistedRoute(ofExposedName: name, view: view)
+                        else { throw required }
+                        return try await again.backend.send(request, observer: observer)
+                    }
                 } catch {
                     unavailable.record(error)
                     return .success(Self.unavailableToolResult(backend: backend.settings.name, error: error))
@@ -233,6 +244,13 @@ public struct GatewayMethods: Sendable {
     /// does not exist.
     private func route(_ kind: CatalogKind, exposedName: String, call: ClientCall) async -> BackendRegistry.Route? {
         guard let route = await registry.route(kind, exposedName: exposedName, view: call.view),
+            call.mayReach(route.backend.settings.name)
+        else { return nil }
+        return route
+    }
+
+    private func unlistedRoute(_ exposedName: String, call: ClientCall) -> BackendRegistry.Route? {
+        guard let route = registry.unlistedRoute(ofExposedName: exposedName, view: call.view),
             call.mayReach(route.backend.settings.name)
         else { return nil }
         return route

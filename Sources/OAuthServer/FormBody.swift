@@ -28,3 +28,19 @@ public struct FormBody: Sendable {
         part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }
+
+extension FormBody {
+    /// `pairs` as an `application/x-www-form-urlencoded` body (or query), every byte outside RFC 3986's unreserved
+    /// set percent-encoded, so `+`, `&` and `=` in a value stay data.
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(encodeComponent($0.0))=\(encodeComponent($0.1))" }.joined(separator: "&")
+    }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// One name or value, percent-encoded as `encode` does it.
+    public static func encodeComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}

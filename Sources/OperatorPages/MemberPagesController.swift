@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import OAuthServer
+import UpstreamAuth
 
 /// `/me`: a member signs in with Discord and sees the backends they may use, adds their own (or, as a guild's backend
 /// admin, one for the guild), removes those they manage, and fills in their own values of shared backends' member
@@ -24,14 +25,17 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
     let formCookie: PageCookie
     let signInCookie: PageCookie
     let pending = PendingSignIns()
+    /// Members' sign-ins at OAuth-protected upstream backends; nil when none is configured.
+    let upstream: UpstreamAuthorizations?
 
     public static var requiredTemplates: [String] { ["me"] }
     public static var callbackPath: String { "/me/discord/callback" }
 
     public init(
         library: MustacheLibrary, signIn: (any MemberSignIn)?, service: MemberBackendService, viewers: ViewerResolver,
-        users: any UserStore, sessions: PageSessions, issuer: String
+        users: any UserStore, sessions: PageSessions, issuer: String, upstream: UpstreamAuthorizations? = nil
     ) {
+        self.upstream = upstream
         self.library = library
         self.signIn = signIn
         self.service = service
@@ -53,6 +57,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
         router.post("/me/backends") { request, _ in await addBackend(request) }
         router.post("/me/backends/remove") { request, _ in await removeBackend(request) }
         router.post("/me/credentials") { request, _ in await setCredential(request) }
+        addUpstreamRoutes(to: router)
     }
 
     // MARK: signing in and out
@@ -86,8 +91,10 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
         if case .member(let standing) = viewer {
             adminGuilds = standing.guilds.values.filter(\.isBackendAdmin).map(\.guildID).sorted()
         }
+        let upstreamItems = await upstreamBackends(for: viewer)
         let context: [String: Any] = [
             "signed_in": true, "user_name": user?.name ?? session.subject, "csrf_token": session.csrfToken,
+            "upstream_backends": upstreamItems, "has_upstream_backends": !upstreamItems.isEmpty,
             "backends": items, "admin_guilds": adminGuilds, "error": error ?? "", "has_error": error != nil,
             "notice": notice ?? "", "has_notice": notice != nil, "form_name": refilled?["name"] ?? "",
             "form_url": refilled?["url"] ?? "",
@@ -96,7 +103,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
     }
 
     /// The signed-out page: its form's CSRF token is also in a short-lived cookie, and the two must match.
-    private func signInPage(error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    func signInPage(error: String?, status: HTTPResponse.Status = .ok) -> Response {
         let token = TokenCrypto.generateToken()
         let context: [String: Any] = [
             "signed_in": false, "csrf_token": token, "error": error ?? "", "has_error": error != nil,
@@ -204,7 +211,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
     }
 
     /// A form post from a signed-in session: its CSRF token checked, then `work`; the page again with what happened.
-    private func change(
+    func change(
         _ incoming: Request, _ work: (FormBody, Viewer) async throws(MemberBackendError) -> String
     ) async -> Response {
         var request = incoming
@@ -242,7 +249,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
 
     // MARK: sessions and forms
 
-    private func currentSession(_ request: Request) async -> (String, PageSessions.Session)? {
+    func currentSession(_ request: Request) async -> (String, PageSessions.Session)? {
         guard let id = request.cookies[sessionCookie.name]?.value, !id.isEmpty,
             let session = await sessions.session(id: id, now: Date(), passwordFingerprint: Self.binding)
         else { return nil }

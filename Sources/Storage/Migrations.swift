@@ -172,6 +172,33 @@ enum Migrations {
                     ALTER TABLE audit_events ADD COLUMN subject TEXT;
                     """)
         }
+        // Members' sign-ins at OAuth-protected upstream backends (tokens sealed under each member's key), and the
+        // clients the gateway registered at those upstreams' authorization servers.
+        migrator.registerMigration("v8-upstream-oauth") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE upstream_grants (
+                        backend TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        sealed_access_token TEXT NOT NULL,
+                        sealed_refresh_token TEXT,
+                        expires_at REAL,
+                        scope TEXT,
+                        resource TEXT NOT NULL,
+                        obtained_at REAL NOT NULL,
+                        PRIMARY KEY (backend, user_id)
+                    );
+                    CREATE INDEX upstream_grants_user ON upstream_grants(user_id);
+                    CREATE TABLE upstream_clients (
+                        backend TEXT PRIMARY KEY NOT NULL,
+                        issuer TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        sealed_client_secret TEXT,
+                        auth_method TEXT NOT NULL,
+                        registered_at REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

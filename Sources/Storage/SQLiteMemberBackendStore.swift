@@ -136,6 +136,7 @@ extension GatewayDatabase: MemberBackendStore {
                     sql: "UPDATE member_backend_credentials SET sealed = ? WHERE backend_id = ? AND user_id = ? AND header = ?",
                     arguments: [value, backendID, userID, header])
             }
+            try Self.resealUpstreamSecrets(in: db, reseal)
             try Self.storeSealingKeyCheck(keyCheck, in: db)
         }
     }

@@ -36,6 +36,15 @@ public struct BackendDefinition: Sendable, Equatable {
     public var source: String
     /// Kept from members who sign in with Discord: only the operator's grants and tokens reach it.
     public var operatorOnly = false
+    /// An OAuth-protected upstream: each caller signs in there and is connected as themselves.
+    public var oauth: OAuth?
+
+    public struct OAuth: Sendable, Equatable {
+        /// A client the operator registered at the upstream by hand, for upstreams without dynamic registration.
+        public var clientID: String?
+        public var clientSecret: String?
+        public var scope: String?
+    }
 
     public static let defaultTimeoutSeconds = 60
 

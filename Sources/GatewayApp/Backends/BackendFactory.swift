@@ -5,6 +5,7 @@ import MCPBackends
 import MCPCore
 import MCPGateway
 import OutboundHTTP
+import UpstreamAuth
 
 extension BackendDefinition {
     /// Backends that run inside the gateway, whose answers are the gateway's own words.
@@ -46,14 +47,20 @@ enum BackendFactory {
         _ planned: Planned, http: OutboundHTTP, environment: [String: String], logger: Logger
     ) throws(SettingsError) -> ManagedBackend {
         let definition = planned.definition
+        var settings = ManagedBackend.Settings(
+            name: definition.name, prefix: definition.prefix, transport: definition.transportName,
+            timeout: .seconds(definition.timeoutSeconds),
+            toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
+            auditsResults: definition.isBuiltIn, operatorOnly: definition.operatorOnly)
+        if definition.oauth != nil {
+            // Each caller gets their own instance (UpstreamBackendPool); this one only holds its place.
+            settings.perSubject = true
+            return ManagedBackend(
+                settings: settings, backend: SignInRequiredBackend(definition: definition, url: UpstreamAuthURLs.connectPath),
+                uriPrefix: planned.uriPrefix, logger: logger)
+        }
         let backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
-        return ManagedBackend(
-            settings: .init(
-                name: definition.name, prefix: definition.prefix, transport: definition.transportName,
-                timeout: .seconds(definition.timeoutSeconds),
-                toolFilter: ToolFilter(allow: definition.allowedTools, deny: definition.deniedTools),
-                auditsResults: definition.isBuiltIn, operatorOnly: definition.operatorOnly),
-            backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
+        return ManagedBackend(settings: settings, backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
     }
 
     static func makeBackend(

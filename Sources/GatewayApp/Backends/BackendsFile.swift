@@ -8,7 +8,7 @@ enum BackendsFile {
     /// Fields of a backend entry; anything else in a `backends` file is a mistake worth refusing.
     static let knownFields: Set<String> = [
         "url", "transport", "type", "command", "args", "env", "cwd", "prefix", "headers", "timeout_seconds", "enabled",
-        "disabled", "tools", "operator_only",
+        "disabled", "tools", "operator_only", "auth", "oauth_client_id", "oauth_client_secret", "oauth_scope",
     ]
 
     static func parse(_ bytes: [UInt8], source: String, environment: [String: String]) throws(BackendConfigurationError)
@@ -111,7 +111,36 @@ private struct BackendEntry {
             name: name, prefix: prefix, transport: transport, headers: headers, timeoutSeconds: timeout, enabled: enabled,
             allowedTools: allowed, deniedTools: denied, source: source)
         definition.operatorOnly = try bool(fields, "operator_only") ?? false
+        definition.oauth = try oauth(fields, transport: transport, headers: headers)
         return definition
+    }
+
+    /// `"auth": "oauth"`: an OAuth-protected upstream each caller signs in to as themselves, with the client the
+    /// operator made there when the upstream registers none by itself.
+    private func oauth(_ fields: [String: JSONValue], transport: BackendDefinition.Transport, headers: [String: String])
+        throws(BackendConfigurationError) -> BackendDefinition.OAuth?
+    {
+        let auth = try string(fields, "auth")?.lowercased()
+        let clientID = try string(fields, "oauth_client_id")
+        let clientSecret = try string(fields, "oauth_client_secret")
+        let scope = try string(fields, "oauth_scope")
+        guard auth == "oauth" else {
+            if let auth, auth != "none" { throw fail("auth", "must be \"oauth\" or \"none\" (got \"\(auth)\")") }
+            if let field = [("oauth_client_id", clientID), ("oauth_client_secret", clientSecret), ("oauth_scope", scope)]
+                .first(where: { $0.1 != nil })?.0
+            {
+                throw fail(field, "is for OAuth backends: add \"auth\": \"oauth\"")
+            }
+            return nil
+        }
+        guard case .streamableHTTP = transport else {
+            throw fail("auth", "only Streamable HTTP backends (a \"url\") can be OAuth backends")
+        }
+        if headers.keys.contains(where: { $0.lowercased() == "authorization" }) {
+            throw fail("headers", "an OAuth backend gets each caller's own Authorization header; remove this one")
+        }
+        if clientSecret != nil, clientID == nil { throw fail("oauth_client_secret", "needs oauth_client_id") }
+        return BackendDefinition.OAuth(clientID: clientID, clientSecret: clientSecret, scope: scope)
     }
 
     private func transport(_ fields: [String: JSONValue]) throws(BackendConfigurationError) -> BackendDefinition.Transport {

@@ -17,6 +17,7 @@ struct MemberPlatform {
     let viewers: ViewerResolver
     let sessions: PageSessions
     let signIn: DiscordMemberSignIn?
+    let sealer: SecretSealer
 
     static func make(
         settings: GatewaySettings, database: GatewayDatabase, registry: BackendRegistry, http: OutboundHTTP,
@@ -59,7 +60,8 @@ struct MemberPlatform {
         registry.resolveMemberBackends(with: pool)
         let viewers = ViewerResolver(accounts: accounts, channels: { await service.referencedChannels() })
         return MemberPlatform(
-            service: service, pool: pool, viewers: viewers, sessions: PageSessions(maximumSessions: 10_000), signIn: signIn)
+            service: service, pool: pool, viewers: viewers, sessions: PageSessions(maximumSessions: 10_000), signIn: signIn,
+            sealer: sealer)
     }
 
     /// A backend change in the audit trail: the backend's name, `backends/<action>`, and who changed which fields.

@@ -28,6 +28,8 @@ public actor BackendRegistry {
     private var listeners: [UUID: AsyncStream<String>.Continuation] = [:]
     /// Resolves the member backends a caller may reach; nil when there are none (single-operator installs).
     private nonisolated let memberResolver = Mutex<(any MemberBackendResolver)?>(nil)
+    /// Gives each caller their own instance of the `perSubject` global backends; nil when there are none.
+    private nonisolated let subjectInstances = Mutex<(any SubjectBackendProvider)?>(nil)
 
     /// One merged list of a view: its items under their exposed names, sorted, with the backend each came from;
     /// the routes from exposed names back (tools and prompts), tool definitions by exposed name (for `x-mcp-header`
@@ -55,9 +57,18 @@ public actor BackendRegistry {
         memberResolver.withLock { $0 = resolver }
     }
 
-    /// What `subject` may reach now: every global backend, then their member backends.
+    /// From now on, each caller reaches the `perSubject` global backends through the instance `provider` gives them.
+    public nonisolated func resolvePerSubjectBackends(with provider: any SubjectBackendProvider) {
+        subjectInstances.withLock { $0 = provider }
+    }
+
+    /// What `subject` may reach now: every global backend (their own instance of those each caller reaches as
+    /// themselves), then their member backends.
     public nonisolated func view(for subject: String?) async -> BackendView {
-        let globals = backends
+        var globals = backends
+        if let subject, let provider = subjectInstances.withLock({ $0 }) {
+            globals = await provider.instances(replacing: globals, for: subject)
+        }
         guard let subject, let resolver = memberResolver.withLock({ $0 }) else { return BackendView(globals: globals) }
         let resolution = await resolver.resolve(for: subject)
         let reached =
@@ -309,6 +320,18 @@ public actor BackendRegistry {
             guard name.hasPrefix(prefix), state == .down || state == .starting else { continue }
             let reason = backend.lastError.map { ": \($0)" } ?? ""
             return "backend '\(backend.settings.name)' is \(state.rawValue)\(reason)"
+        }
+        return nil
+    }
+
+    /// A tool name with the prefix of a backend the caller reaches as themselves, which their list does not show (they
+    /// have not signed in there yet, or the list is on its way): the call goes there, to be answered by it or asked to
+    /// sign in.
+    nonisolated func unlistedRoute(ofExposedName name: String, view: BackendView?) -> Route? {
+        for backend in view?.all ?? backends where backend.settings.perSubject {
+            let prefix = ExposedNames.sanitize(backend.settings.prefix) + ExposedNames.separator
+            guard name.hasPrefix(prefix), name.count > prefix.count else { continue }
+            return Route(backend: backend, originalName: String(name.dropFirst(prefix.count)))
         }
         return nil
     }

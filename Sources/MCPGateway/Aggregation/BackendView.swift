@@ -15,6 +15,12 @@ public struct BackendView: Sendable {
     var all: [ManagedBackend] { members.isEmpty ? globals : globals + members }
 }
 
+/// Each caller's own instances of the global backends marked `perSubject` (OAuth-protected upstreams, reached as the
+/// caller): `instances` returns `globals` with those replaced, in the same order.
+public protocol SubjectBackendProvider: Sendable {
+    func instances(replacing globals: [ManagedBackend], for subject: String) async -> [ManagedBackend]
+}
+
 /// The member backends (defined by a community's members, scoped to a user, channel or guild) one subject may reach,
 /// each connected lazily; the composition root answers it from the definitions and the scope policy.
 public protocol MemberBackendResolver: Sendable {

@@ -19,6 +19,9 @@ public actor ManagedBackend {
         public var auditsResults: Bool
         /// Only the operator's callers reach it; members who sign in never see it.
         public var operatorOnly: Bool
+        /// Each caller reaches it as themselves (an OAuth-protected upstream): a view holds the caller's own
+        /// instance of it, and a name with its prefix goes to it even when that caller's list does not show it yet.
+        public var perSubject: Bool = false
 
         public init(
             name: String, prefix: String, transport: String, timeout: Duration, toolFilter: ToolFilter,
@@ -52,7 +55,8 @@ public actor ManagedBackend {
     }
 
     public nonisolated let settings: Settings
-    nonisolated let backend: any Backend
+    /// The backend it runs (the composition root reads its own kinds back from it).
+    public nonisolated let backend: any Backend
     /// The scheme prefix of this backend's resource URIs, unique among backends.
     public nonisolated let uriPrefix: String
     nonisolated let logger: Logger
@@ -222,6 +226,9 @@ public actor ManagedBackend {
                 health.lastError = nil
             }
             return result
+        } catch let required as AuthorizationRequired {
+            // The person has not signed in there: nothing is wrong with the backend.
+            throw required
         } catch {
             var failure = error
             if error is CancellationError, case .timedOut(let limit)? = request.scope?.stopReason {

@@ -1,0 +1,89 @@
+import Accounts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCPCore
+import NIOCore
+import UpstreamAuth
+
+/// Connecting an OAuth-protected upstream backend from `/me`: the member's browser goes to the upstream's sign-in
+/// and comes back to the callback, which only the same member's session can finish.
+extension MemberPagesController {
+    func addUpstreamRoutes(to router: some RouterMethods<Context>) {
+        guard let upstream else { return }
+        router.get(RouterPath(UpstreamAuthURLs.connectPath)) { request, _ in await connect(request, upstream) }
+        router.get(RouterPath(UpstreamAuthURLs.callbackPath)) { request, _ in await upstreamCallback(request, upstream) }
+        router.post("/me/disconnect") { request, _ in
+            await change(request) { form, viewer throws(MemberBackendError) in
+                guard let name = form["backend"], await upstream.backends[name] != nil else {
+                    throw MemberBackendError(.notFound, "there is no OAuth backend of that name")
+                }
+                await upstream.disconnect(backend: name, userID: viewer.userID)
+                return "Disconnected \(name): the gateway forgot your sign-in there and asked it to revoke it."
+            }
+        }
+        router.get(RouterPath(UpstreamAuthURLs.clientMetadataPath)) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        bytes: upstream.clientMetadata(clientID: upstream.urls.clientMetadata).serializedBytes())))
+        }
+    }
+
+    /// The OAuth backends a member sees on `/me`, with whether they are connected.
+    func upstreamBackends(for viewer: Viewer) async -> [[String: Any]] {
+        guard let upstream else { return [] }
+        let connected = await upstream.connected(userID: viewer.userID)
+        let isOperator = viewer.userID == Viewer.operatorUserID
+        return await upstream.backends.values.filter { isOperator || !$0.operatorOnly }.sorted { $0.name < $1.name }.map {
+            backend -> [String: Any] in
+            [
+                "name": backend.name, "url": backend.url, "connected": connected.contains(backend.name),
+                "connect_url": upstream.urls.connect(backend.name),
+            ]
+        }
+    }
+
+    private func connect(_ request: Request, _ upstream: UpstreamAuthorizations) async -> Response {
+        let name = request.uri.queryParameters["backend"].map(String.init) ?? ""
+        guard let (_, session) = await currentSession(request) else {
+            return signInPage(error: "Sign in first, then open the link to connect \(name) again.")
+        }
+        guard let viewer = await viewers.viewer(session.subject) else { return PageResponses.seeOther("/me") }
+        guard let backend = await upstream.backends[name], viewer.userID == Viewer.operatorUserID || !backend.operatorOnly
+        else {
+            return await show(request, error: "There is no OAuth backend named \"\(name)\".", status: .notFound)
+        }
+        do {
+            let location = try await upstream.begin(backend: name, userID: viewer.userID)
+            return PageResponses.seeOther(location)
+        } catch {
+            return await show(request, error: "Could not connect \(name): \(error)", status: .badGateway)
+        }
+    }
+
+    private func upstreamCallback(_ request: Request, _ upstream: UpstreamAuthorizations) async -> Response {
+        let query = request.uri.queryParameters
+        guard let (_, session) = await currentSession(request) else {
+            return signInPage(error: "This sign-in came back to a browser not signed in to the gateway; nothing was kept.")
+        }
+        guard let state = query["state"].map(String.init), !state.isEmpty else {
+            return await show(request, error: "The sign-in came back without its state; nothing was kept.", status: .badRequest)
+        }
+        do {
+            let name = try await upstream.complete(
+                state: state, code: query["code"].map(String.init), error: query["error"].map(String.init),
+                userID: session.subject)
+            return await show(
+                request, notice: "Connected \(name). Go back to your MCP client and call its tool again.")
+        } catch {
+            let status: HTTPResponse.Status =
+                switch error {
+                case .unknownState, .refused: .badRequest
+                default: .badGateway
+                }
+            return await show(request, error: "The sign-in was not completed: \(error)", status: status)
+        }
+    }
+}
