@@ -228,7 +228,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MCPBackendsTests",
-            dependencies: ["MCPBackends", "MCPCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MCPBackends", "MCPCore", "OutboundHTTP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -109,9 +109,14 @@ public func buildApplication(
         sessionCookie: PageCookie("mcpgw_me", secure: oauth.issuer.hasPrefix("https://")), bearer: bearer,
         tokenScope: GatewayScopes.backends
     ).addRoutes(to: pageForms)
+    let admin = AdminController<GatewayRequestContext>(
+        queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
+        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle,
+        members: members.service, users: database)
     MemberPagesController<GatewayRequestContext>(
         library: library, signIn: members.signIn, service: members.service, viewers: members.viewers, users: database,
-        sessions: members.sessions, issuer: oauth.issuer, upstream: upstream.authorizations
+        sessions: members.sessions, issuer: oauth.issuer, upstream: upstream.authorizations,
+        operatorSignedIn: { request in await admin.isSignedIn(request) }
     ).addRoutes(to: pageForms)
 
     // `/status` opens to the operator's personal tokens (scope `status`) and to any client's access token.
@@ -122,11 +127,7 @@ public func buildApplication(
     // The operator's surfaces, kept to GATEWAY_OPERATOR_NETWORKS when it is set.
     let operatorOnly = OperatorNetworkMiddleware<GatewayRequestContext>(
         allowed: AddressRanges(settings.operatorNetworks) ?? AddressRanges([])!)
-    AdminController<GatewayRequestContext>(
-        queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
-        operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle,
-        members: members.service, users: database
-    ).addRoutes(to: pageForms.group().add(middleware: operatorOnly))
+    admin.addRoutes(to: pageForms.group().add(middleware: operatorOnly))
     MetricsController<GatewayRequestContext>(registry: metrics, backends: registry, grants: grants, startedAt: Date())
         .addRoutes(
             to: router.group().add(middleware: operatorOnly).add(

@@ -229,6 +229,11 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
 
     // MARK: helpers
 
+    /// Whether `request` comes from the operator's signed-in browser.
+    public func isSignedIn(_ request: Request) async -> Bool {
+        await currentSession(request) != nil
+    }
+
     private func currentSession(_ request: Request) async -> (String, PageSessions.Session)? {
         guard let id = request.cookies[sessionCookie.name]?.value, !id.isEmpty,
             let fingerprint = await currentPasswordFingerprint(),

@@ -45,45 +45,66 @@ extension MemberPagesController {
         }
     }
 
+    /// Who is signed in to the gateway in this browser: a member's `/me` session, else the operator's `/admin` one.
+    private func signedInUser(_ request: Request) async -> Viewer? {
+        if let (_, session) = await currentSession(request) { return await viewers.viewer(session.subject) }
+        return await operatorSignedIn(request) ? .operator : nil
+    }
+
     private func connect(_ request: Request, _ upstream: UpstreamAuthorizations) async -> Response {
         let name = request.uri.queryParameters["backend"].map(String.init) ?? ""
-        guard let (_, session) = await currentSession(request) else {
-            return signInPage(error: "Sign in first, then open the link to connect \(name) again.")
+        guard let viewer = await signedInUser(request) else {
+            return signInPage(
+                error: "Sign in first (the operator at /admin), then open the link to connect \(name) again.")
         }
-        guard let viewer = await viewers.viewer(session.subject) else { return PageResponses.seeOther("/me") }
         guard let backend = await upstream.backends[name], viewer.userID == Viewer.operatorUserID || !backend.operatorOnly
         else {
-            return await show(request, error: "There is no OAuth backend named \"\(name)\".", status: .notFound)
+            return await result(request, viewer, error: "There is no OAuth backend named \"\(name)\".", status: .notFound)
         }
         do {
             let location = try await upstream.begin(backend: name, userID: viewer.userID)
             return PageResponses.seeOther(location)
         } catch {
-            return await show(request, error: "Could not connect \(name): \(error)", status: .badGateway)
+            return await result(request, viewer, error: "Could not connect \(name): \(error)", status: .badGateway)
         }
     }
 
     private func upstreamCallback(_ request: Request, _ upstream: UpstreamAuthorizations) async -> Response {
         let query = request.uri.queryParameters
-        guard let (_, session) = await currentSession(request) else {
+        guard let viewer = await signedInUser(request) else {
             return signInPage(error: "This sign-in came back to a browser not signed in to the gateway; nothing was kept.")
         }
         guard let state = query["state"].map(String.init), !state.isEmpty else {
-            return await show(request, error: "The sign-in came back without its state; nothing was kept.", status: .badRequest)
+            return await result(
+                request, viewer, error: "The sign-in came back without its state; nothing was kept.", status: .badRequest)
         }
         do {
             let name = try await upstream.complete(
                 state: state, code: query["code"].map(String.init), error: query["error"].map(String.init),
-                userID: session.subject)
-            return await show(
-                request, notice: "Connected \(name). Go back to your MCP client and call its tool again.")
+                userID: viewer.userID)
+            return await result(
+                request, viewer, notice: "Connected \(name). Go back to your MCP client and call its tool again.")
         } catch {
             let status: HTTPResponse.Status =
                 switch error {
                 case .unknownState, .refused: .badRequest
                 default: .badGateway
                 }
-            return await show(request, error: "The sign-in was not completed: \(error)", status: status)
+            return await result(request, viewer, error: "The sign-in was not completed: \(error)", status: status)
         }
+    }
+
+    /// A member sees `/me` with the outcome; the operator, who has no `/me`, a plain page of it.
+    private func result(
+        _ request: Request, _ viewer: Viewer, notice: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok
+    ) async -> Response {
+        guard viewer.userID == Viewer.operatorUserID else {
+            return await show(request, error: error, notice: notice, status: status)
+        }
+        let context: [String: Any] = [
+            "title": error == nil ? "Connected" : "Not connected", "message": error ?? notice ?? "",
+            "status": Int(status.code),
+        ]
+        return PageResponses.html(library.render(context, withTemplate: "error") ?? (error ?? notice ?? ""), status: status)
     }
 }

@@ -27,15 +27,19 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
     let pending = PendingSignIns()
     /// Members' sign-ins at OAuth-protected upstream backends; nil when none is configured.
     let upstream: UpstreamAuthorizations?
+    /// Whether the browser holds the operator's `/admin` session: the operator connects upstream backends as well.
+    let operatorSignedIn: @Sendable (Request) async -> Bool
 
     public static var requiredTemplates: [String] { ["me"] }
     public static var callbackPath: String { "/me/discord/callback" }
 
     public init(
         library: MustacheLibrary, signIn: (any MemberSignIn)?, service: MemberBackendService, viewers: ViewerResolver,
-        users: any UserStore, sessions: PageSessions, issuer: String, upstream: UpstreamAuthorizations? = nil
+        users: any UserStore, sessions: PageSessions, issuer: String, upstream: UpstreamAuthorizations? = nil,
+        operatorSignedIn: @escaping @Sendable (Request) async -> Bool = { _ in false }
     ) {
         self.upstream = upstream
+        self.operatorSignedIn = operatorSignedIn
         self.library = library
         self.signIn = signIn
         self.service = service

@@ -160,6 +160,36 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    @Test func anOAuthBackendIsReadWithItsClientAndItsSecretIsMasked() throws {
+        let bytes = Array(
+            #"{"backends": {"gh": {"url": "https://gh.example/mcp", "auth": "oauth", "oauth_client_id": "id1", "oauth_client_secret": "${S}", "oauth_scope": "repo"}}}"#
+                .utf8)
+        let definitions = try BackendsFile.parse(bytes, source: "b.json", environment: ["S": "very-secret"])
+        #expect(definitions[0].oauth == .init(clientID: "id1", clientSecret: "very-secret", scope: "repo"))
+        #expect(definitions[0].upstreamAuth?.url == "https://gh.example/mcp")
+        let summary = String(decoding: BackendSummary.describe(definitions).serialized(), as: UTF8.self)
+        #expect(summary.contains("id1") && !summary.contains("very-secret"))
+        let plain = try BackendsFile.parse(
+            Array(#"{"backends": {"a": {"url": "https://a.example/mcp", "auth": "none"}}}"#.utf8), source: "b.json",
+            environment: [:])
+        #expect(plain[0].oauth == nil && plain[0].upstreamAuth == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"command": "x", "auth": "oauth"}"#, "only Streamable HTTP backends"),
+        (#"{"url": "https://a.example/sse", "transport": "sse", "auth": "oauth"}"#, "only Streamable HTTP backends"),
+        (#"{"url": "https://a.example/mcp", "auth": "basic"}"#, #"must be "oauth" or "none""#),
+        (#"{"url": "https://a.example/mcp", "oauth_scope": "x"}"#, #"add "auth": "oauth""#),
+        (#"{"url": "https://a.example/mcp", "auth": "oauth", "oauth_client_secret": "x"}"#, "needs oauth_client_id"),
+        (#"{"url": "https://a.example/mcp", "auth": "oauth", "headers": {"authorization": "Bearer x"}}"#, "Authorization"),
+    ])
+    func anOAuthBackendThatCannotWorkIsRefused(entry: String, words: String) {
+        let bytes = Array(#"{"backends": {"up": \#(entry)}}"#.utf8)
+        #expect {
+            try BackendsFile.parse(bytes, source: "b.json", environment: [:])
+        } throws: { "\($0)".contains(words) && "\($0)".contains("up") }
+    }
+
     @Test func theExampleStartsAsCopiedWithNothingSet() throws {
         let bytes = try Array(Data(contentsOf: Self.root.appendingPathComponent("backends.example.json")))
         let definitions = try BackendsFile.parse(bytes, source: "backends.example.json", environment: [:])
@@ -169,7 +199,7 @@ import Testing
     @Test func theReferenceParsesWithItsVariablesAndShowsEveryKindOfBackend() throws {
         let bytes = try Array(Data(contentsOf: Self.root.appendingPathComponent("backends.reference.jsonc")))
         let environment = [
-            "GATEWAY_DOCS_TOKEN": "t", "WIKI_TOKEN": "w",
+            "GATEWAY_DOCS_TOKEN": "t", "WIKI_TOKEN": "w", "ISSUES_OAUTH_SECRET": "s",
             "GAMERS_BOT_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz",
         ]
         let definitions = try BackendsFile.parse(bytes, source: "backends.reference.jsonc", environment: environment)

@@ -5,6 +5,7 @@ import OAuthServer
 import OperatorPages
 import Storage
 import Testing
+import UpstreamAuth
 
 /// Every store protocol, held to one behaviour on every engine: each case runs once per `Engine`.
 @Suite struct StoreConformance {}
@@ -26,7 +27,7 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 Stores(
                     users: InMemoryUserStore(), backends: InMemoryMemberBackendStore(),
                     authorization: InMemoryAuthorizationStore(), personalTokens: InMemoryPersonalTokenStore(),
-                    audit: audit, auditTrail: { await audit.events }))
+                    audit: audit, auditTrail: { await audit.events }, upstream: InMemoryUpstreamTokenStore()))
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "store-conformance-\(UUID().uuidString)")
@@ -48,7 +49,8 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await body(
             Stores(
                 users: database, backends: database, authorization: database, personalTokens: database, audit: database,
-                auditTrail: { try await database.auditEvents(AuditQuery(limit: 10_000)).reversed().map(\.event) }))
+                auditTrail: { try await database.auditEvents(AuditQuery(limit: 10_000)).reversed().map(\.event) },
+                upstream: database))
     }
 }
 
@@ -62,6 +64,7 @@ struct Stores: Sendable {
     var audit: any AuditSink
     /// Every audit event appended, oldest first (the sink protocol only appends; each engine reads back its own way).
     var auditTrail: @Sendable () async throws -> [AuditEvent]
+    var upstream: any UpstreamTokenStore
 }
 
 /// A fixed time in whole seconds: dates survive SQLite's REAL columns exactly.

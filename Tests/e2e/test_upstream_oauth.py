@@ -314,3 +314,62 @@ def test_an_oauth_backend_definition_that_cannot_work_refuses_to_load(tmp_path, 
         path.write_text(json.dumps({"backends": {"up": backend}}))
         code, out, err = run_until_exit(tmp_path / "bad", {"BACKENDS_FILE": str(path)})
         assert code not in (0, None) and words in out + err, (backend, code, (out + err)[-2000:])
+
+
+def test_the_operator_signs_in_through_their_admin_session(tmp_path):
+    """A gateway without Sign in with Discord: the operator's own MCP token reaches the backend as the operator, after
+    the operator connected it in the browser that holds their /admin session."""
+    import httpx2
+
+    from gateway import PASSWORD
+    from oauth_helpers import obtain_tokens
+    from test_admin import sign_in as admin_sign_in
+
+    upstream = Upstream(tmp_path).start()
+    write_backends_file(tmp_path / "backends.json", {"up": {"url": upstream.url, "auth": "oauth"}})
+    gw = Gateway(tmp_path / "gw", {"BACKENDS_FILE": str(tmp_path / "backends.json"), "GATEWAY_MEMBER_PRIVATE_HOSTS": "127.0.0.1"})
+    gw.start()
+    try:
+        with httpx2.Client(timeout=15, trust_env=False) as http:
+            token = obtain_tokens(http, gw)[1]["access_token"]
+        asked = call_tool(gw, token, "up__whoami")
+        link = gw.issuer + "/me/connect?backend=up"
+        assert link in error_text(asked), asked
+        with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
+            assert browser.get(link).status_code == 200, "without a session: the sign-in page, nothing started"
+            assert admin_sign_in(browser, gw, PASSWORD).status_code == 303
+            start = browser.get(link)
+            assert start.status_code == 303, start.text[:1000]
+            back = browser.get(start.headers["location"] + "&login_hint=the-operator").headers["location"]
+            done = browser.get(back)
+            assert done.status_code == 200 and "Connected up" in done.text, done.text[:1000]
+        assert text_of(call_tool(gw, token, "up__whoami")) == "user=the-operator"
+        row = next(r for r in status_of(gw, token)["oauth_backends"] if r["name"] == "up")
+        assert row["you"] == "signed in" and row["connected_members"] == 1, row
+    finally:
+        gw.stop()
+        upstream.stop()
+
+
+def test_a_member_connects_in_a_real_browser(page, dcr_setup):
+    from playwright.sync_api import expect
+
+    from browser import save_screenshot
+
+    gw, fake, upstream = dcr_setup
+    ana = new_member(fake)
+    token = member_mcp_token(gw, fake, ana)
+    fake.sign_in_as(ana)
+    page.goto(gw.url("/me"))
+    page.get_by_role("button", name="Sign in with Discord").click()
+    page.wait_for_url(lambda url: url.endswith("/me"))
+    page.get_by_role("link", name="Connect up").click()
+    # The upstream's own sign-in form, on its own origin.
+    page.wait_for_url(lambda url: url.startswith(upstream.base + "/login"))
+    page.fill("#username", "ana-in-chromium")
+    page.click("#approve")
+    page.wait_for_url(lambda url: "/oauth/upstream/callback" in url)
+    expect(page.locator(".notice")).to_contain_text("Connected up")
+    expect(page.get_by_role("button", name="Disconnect up")).to_be_visible()
+    save_screenshot(page, "upstream-connected")
+    assert text_of(call_tool(gw, token, "up__whoami")) == "user=ana-in-chromium"

@@ -33,6 +33,13 @@ public enum BackendSummary {
             entry["require_confirmation"] = .bool(settings.policy.requireConfirmation)
             entry["allow_dms"] = .bool(settings.policy.allowDirectMessages)
         }
+        if let oauth = definition.oauth {
+            var auth: [String: JSONValue] = ["auth": "oauth"]
+            if let clientID = oauth.clientID { auth["client_id"] = .string(clientID) }
+            if oauth.clientSecret != nil { auth["client_secret"] = .string(mask) }
+            if let scope = oauth.scope { auth["scope"] = .string(scope) }
+            entry["oauth"] = .object(auth)
+        }
         if !definition.headers.isEmpty { entry["headers"] = .object(definition.headers.mapValues { _ in .string(mask) }) }
         if !definition.allowedTools.isEmpty { entry["tools_allow"] = .array(definition.allowedTools.map { .string($0) }) }
         if !definition.deniedTools.isEmpty { entry["tools_deny"] = .array(definition.deniedTools.map { .string($0) }) }
