@@ -178,7 +178,9 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "OAuthServer", "Accounts", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Storage", "OAuthServer", "Accounts", "UpstreamAuth", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

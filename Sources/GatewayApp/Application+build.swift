@@ -12,6 +12,7 @@ import OperatorPages
 import OutboundHTTP
 import Prometheus
 import Storage
+import Synchronization
 import UpstreamAuth
 
 /// Builds the whole gateway: storage, the authorization server, `/mcp`, health and status, and background services.
@@ -50,9 +51,12 @@ public func buildApplication(
 
     let http = OutboundHTTP()
     let registry: BackendRegistry
+    // The reloader runs a backend found to want OAuth as an OAuth backend; it is made after the registry.
+    let reloaderReference = Mutex<BackendReloader?>(nil)
     do {
         registry = try BackendFactory.makeRegistry(
-            backends, settings: settings, http: http, environment: environment, logger: logger)
+            backends, settings: settings, http: http, environment: environment,
+            onOAuthChallenge: { name in reloaderReference.withLock { $0 }?.challengeHook(name) }, logger: logger)
     } catch {
         await http.shutdown()
         throw error
@@ -60,6 +64,7 @@ public func buildApplication(
     let reloader = BackendReloader(
         settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
         http: http, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
+    reloaderReference.withLock { $0 = reloader }
     let auditor = AuditRecorder(sink: database, logger: logger)
     let members: MemberPlatform
     do {
@@ -71,7 +76,7 @@ public func buildApplication(
         throw error
     }
     let upstream = await UpstreamPlatform.make(
-        settings: settings, definitions: backends, database: database, registry: registry, sealer: members.sealer,
+        settings: settings, database: database, registry: registry, sealer: members.sealer,
         http: http, logger: logger)
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }

@@ -98,6 +98,13 @@ struct HTTPExchange {
                 return (.sessionNotFound, response.headers)
             case 200..<300:
                 break
+            case 401 where credential == nil:
+                if let challenge = response.headers.first(name: "WWW-Authenticate"),
+                    let metadata = OAuthChallenge.metadataURL(inChallenge: challenge)
+                {
+                    throw OAuthChallenge(resourceMetadata: metadata)
+                }
+                fallthrough
             default:
                 let excerpt = response.body.getSlice(
                     at: response.body.readerIndex, length: min(response.body.readableBytes, 4096))

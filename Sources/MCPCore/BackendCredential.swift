@@ -25,3 +25,25 @@ public struct AuthorizationRequired: Error, Sendable, CustomStringConvertible {
         "backend \"\(backend)\" needs you to sign in there first: open \(url), then call again"
     }
 }
+
+/// A backend without a sign-in answered 401 with an RFC 9728 challenge naming its metadata: it is an OAuth-protected
+/// server, which each caller must sign in to as themselves.
+public struct OAuthChallenge: Error, Sendable, CustomStringConvertible {
+    public let resourceMetadata: String
+
+    public init(resourceMetadata: String) {
+        self.resourceMetadata = resourceMetadata
+    }
+
+    public var description: String {
+        "the backend is OAuth-protected (HTTP 401 naming its metadata at \(resourceMetadata)): each caller signs in there"
+    }
+
+    /// The `resource_metadata` parameter of a `WWW-Authenticate: Bearer` challenge (RFC 9728 §5.1).
+    public static func metadataURL(inChallenge header: String) -> String? {
+        guard let range = header.range(of: "resource_metadata=\"") else { return nil }
+        let rest = header[range.upperBound...]
+        guard let end = rest.firstIndex(of: "\""), rest.startIndex < end else { return nil }
+        return String(rest[..<end])
+    }
+}

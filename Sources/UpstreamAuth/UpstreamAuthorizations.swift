@@ -21,8 +21,11 @@ public actor UpstreamAuthorizations {
     }
 
     public nonisolated let urls: UpstreamAuthURLs
-    /// The OAuth backends by name, as configured now (a reload may change them).
-    public private(set) var backends: [String: UpstreamBackendAuth]
+    /// The OAuth backends as configured now (a reload, or a backend found to want OAuth, changes them).
+    let configured: @Sendable () -> [UpstreamBackendAuth]
+    public var backends: [String: UpstreamBackendAuth] {
+        Dictionary(configured().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
     let http: UpstreamHTTP
     let store: any UpstreamTokenStore
     let sealer: SecretSealer
@@ -38,7 +41,7 @@ public actor UpstreamAuthorizations {
     static let refreshMargin: TimeInterval = 30
 
     var pending: [String: Pending] = [:]
-    var servers: [String: (server: UpstreamServer, fetched: Date)] = [:]
+    var servers: [String: (server: UpstreamServer, fetched: Date, for: UpstreamBackendAuth)] = [:]
     var lastErrors: [String: String] = [:]
     /// Opened access tokens, so a call does not open the sealed one each time.
     var openTokens: [String: (token: String, expiresAt: Date?)] = [:]
@@ -47,13 +50,13 @@ public actor UpstreamAuthorizations {
     /// `salts` gives a user's key salt (nil for an unknown user); `policy` says why a URL may not be fetched or
     /// visited; `onChange` hears of every sign-in made or lost, so the member's connection to that backend is redone.
     public init(
-        backends: [UpstreamBackendAuth], urls: UpstreamAuthURLs, http: OutboundHTTP,
+        backends configured: @escaping @Sendable () -> [UpstreamBackendAuth], urls: UpstreamAuthURLs, http: OutboundHTTP,
         policy: @escaping @Sendable (String) async -> String?, store: any UpstreamTokenStore, sealer: SecretSealer,
         salts: @escaping @Sendable (String) async -> [UInt8]?,
         onChange: @escaping @Sendable (_ backend: String, _ userID: String) async -> Void = { _, _ in },
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.backends = Dictionary(backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.configured = configured
         self.urls = urls
         self.http = UpstreamHTTP(http: http, policy: policy)
         self.store = store
@@ -65,13 +68,6 @@ public actor UpstreamAuthorizations {
     }
 
     static func key(_ backend: String, _ userID: String) -> String { backend + "/" + userID }
-
-    /// Adds or updates an OAuth backend; one whose URL or client changed is discovered again.
-    public func register(_ backend: UpstreamBackendAuth) {
-        guard backends[backend.name] != backend else { return }
-        backends[backend.name] = backend
-        servers[backend.name] = nil
-    }
 
     // MARK: signing in
 
@@ -298,11 +294,14 @@ public actor UpstreamAuthorizations {
     // MARK: discovery
 
     func server(for backend: UpstreamBackendAuth) async throws(UpstreamAuthError) -> UpstreamServer {
-        if let cached = servers[backend.name], now().timeIntervalSince(cached.fetched) < Self.discoveryLifetime {
+        // A backend whose URL or client changed is discovered again.
+        if let cached = servers[backend.name], cached.for == backend,
+            now().timeIntervalSince(cached.fetched) < Self.discoveryLifetime
+        {
             return cached.server
         }
         let server = try await UpstreamDiscovery(http: http).discover(resource: backend.url)
-        servers[backend.name] = (server, now())
+        servers[backend.name] = (server, now(), backend)
         return server
     }
 

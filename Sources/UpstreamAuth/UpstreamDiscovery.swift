@@ -25,7 +25,7 @@ struct UpstreamDiscovery: Sendable {
         -> ProtectedResourceMetadata
     {
         var candidates: [String] = []
-        if let challenge, let advertised = Self.resourceMetadataURL(inChallenge: challenge) { candidates.append(advertised) }
+        if let challenge, let advertised = OAuthChallenge.metadataURL(inChallenge: challenge) { candidates.append(advertised) }
         candidates += Self.wellKnown("oauth-protected-resource", for: url)
         for candidate in candidates {
             let answer = try await http.get(candidate, what: "the protected resource metadata")
@@ -90,14 +90,6 @@ struct UpstreamDiscovery: Sendable {
         let withPath = "\(origin)/.well-known/\(name)\(trimmed)"
         let atRoot = "\(origin)/.well-known/\(name)"
         return trimmed.isEmpty ? [atRoot] : [withPath, atRoot]
-    }
-
-    /// The `resource_metadata` parameter of a `WWW-Authenticate: Bearer` challenge.
-    static func resourceMetadataURL(inChallenge header: String) -> String? {
-        guard let range = header.range(of: "resource_metadata=\"") else { return nil }
-        let rest = header[range.upperBound...]
-        guard let end = rest.firstIndex(of: "\"") else { return nil }
-        return String(rest[..<end])
     }
 
     /// Two URLs name the same resource when they differ at most by a trailing slash.

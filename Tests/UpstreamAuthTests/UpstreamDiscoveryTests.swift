@@ -1,3 +1,4 @@
+import MCPCore
 import Testing
 
 @testable import UpstreamAuth
@@ -20,9 +21,9 @@ struct UpstreamDiscoveryTests {
         let header =
             #"Bearer error="invalid_token", error_description="Authentication required", resource_metadata="http://h:1/.well-known/oauth-protected-resource/mcp""#
         #expect(
-            UpstreamDiscovery.resourceMetadataURL(inChallenge: header) == "http://h:1/.well-known/oauth-protected-resource/mcp")
-        #expect(UpstreamDiscovery.resourceMetadataURL(inChallenge: "Bearer realm=\"x\"") == nil)
-        #expect(UpstreamDiscovery.resourceMetadataURL(inChallenge: "Bearer resource_metadata=\"unterminated") == nil)
+            OAuthChallenge.metadataURL(inChallenge: header) == "http://h:1/.well-known/oauth-protected-resource/mcp")
+        #expect(OAuthChallenge.metadataURL(inChallenge: "Bearer realm=\"x\"") == nil)
+        #expect(OAuthChallenge.metadataURL(inChallenge: "Bearer resource_metadata=\"unterminated") == nil)
     }
 
     @Test func resourcesMatchUpToATrailingSlash() {

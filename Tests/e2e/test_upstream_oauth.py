@@ -373,3 +373,27 @@ def test_a_member_connects_in_a_real_browser(page, dcr_setup):
     expect(page.get_by_role("button", name="Disconnect up")).to_be_visible()
     save_screenshot(page, "upstream-connected")
     assert text_of(call_tool(gw, token, "up__whoami")) == "user=ana-in-chromium"
+
+
+def test_a_backend_that_answers_with_an_oauth_challenge_becomes_an_oauth_backend(tmp_path, discord_fake):  # noqa: F811
+    """No "auth" in its definition: its 401 naming RFC 9728 metadata is enough."""
+    upstream = Upstream(tmp_path).start()
+    write_backends_file(tmp_path / "plain.json", {"up": {"url": upstream.url}})
+    gw = member_gateway(tmp_path, discord_fake, "gw", BACKENDS_FILE=str(tmp_path / "plain.json"))
+    gw.start()
+    try:
+        ana = new_member(discord_fake)
+        token = member_mcp_token(gw, discord_fake, ana)
+        wait_for(lambda: any(r["name"] == "up" for r in status_of(gw, token)["oauth_backends"]),
+                 what="the backend to be run as an OAuth backend")
+        assert "/me/connect?backend=up" in error_text(call_tool(gw, token, "up__whoami"))
+        me = me_sign_in(gw, discord_fake, ana)
+        try:
+            assert "Connected up" in connect(me, "up", "ana-found").text
+        finally:
+            me.close()
+        assert text_of(call_tool(gw, token, "up__whoami")) == "user=ana-found"
+        assert "OAuth challenge" in gw.logs()
+    finally:
+        gw.stop()
+        upstream.stop()

@@ -17,15 +17,19 @@ extension BackendDefinition {
 
 /// Turns configured backends into running ones.
 enum BackendFactory {
+    /// `onOAuthChallenge` hears of a plain HTTP backend (by name) that answered with an OAuth challenge.
+    typealias ChallengeHook = @Sendable (String) -> Void
+
     static func makeRegistry(
         _ definitions: [BackendDefinition], settings: GatewaySettings, http: OutboundHTTP,
-        environment: [String: String],
+        environment: [String: String], onOAuthChallenge: ChallengeHook? = nil,
         logger: Logger
     ) throws(SettingsError) -> BackendRegistry {
         var managed: [ManagedBackend] = []
         for planned in plan(definitions) {
             managed.append(
-                try makeManaged(planned, http: http, environment: environment, logger: logger))
+                try makeManaged(
+                    planned, http: http, environment: environment, onOAuthChallenge: onOAuthChallenge, logger: logger))
         }
         return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
     }
@@ -44,7 +48,8 @@ enum BackendFactory {
     }
 
     static func makeManaged(
-        _ planned: Planned, http: OutboundHTTP, environment: [String: String], logger: Logger
+        _ planned: Planned, http: OutboundHTTP, environment: [String: String], onOAuthChallenge: ChallengeHook? = nil,
+        logger: Logger
     ) throws(SettingsError) -> ManagedBackend {
         let definition = planned.definition
         var settings = ManagedBackend.Settings(
@@ -59,7 +64,11 @@ enum BackendFactory {
                 settings: settings, backend: SignInRequiredBackend(definition: definition, url: UpstreamAuthURLs.connectPath),
                 uriPrefix: planned.uriPrefix, logger: logger)
         }
-        let backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
+        var backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
+        if let onOAuthChallenge, case .streamableHTTP = definition.transport {
+            let name = definition.name
+            backend = OAuthChallengeWatch(backend) { onOAuthChallenge(name) }
+        }
         return ManagedBackend(settings: settings, backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
     }
 

@@ -30,6 +30,8 @@ actor BackendReloader {
     /// Whether `report.lastError` is the watch's own trouble (the file unreadable), which ends when it reads again.
     private var watchTrouble = false
     private(set) var report: Report
+    /// Plain HTTP backends that answered with an OAuth challenge: they run as OAuth backends from then on.
+    private var foundOAuth: Set<String> = []
 
     init(
         settings: GatewaySettings, definitions: [BackendDefinition], environment: @escaping @Sendable () -> [String: String],
@@ -88,7 +90,8 @@ actor BackendReloader {
         if let path { fileContent = try? Self.read(path) }
         let planned: [BackendFactory.Planned]
         do {
-            planned = BackendFactory.plan(try BackendConfiguration.load(settings: settings, environment: values))
+            planned = BackendFactory.plan(try BackendConfiguration.load(settings: settings, environment: values)).map(
+                asOAuthWhereFound)
         } catch {
             refuse(error.description, trigger: trigger, quietlyIfRepeated: false)
             return .refused(error.description)
@@ -101,7 +104,8 @@ actor BackendReloader {
         do {
             for name in added + replaced {
                 started.append(
-                    try BackendFactory.makeManaged(desired[name]!, http: http, environment: values, logger: logger))
+                    try BackendFactory.makeManaged(
+                        desired[name]!, http: http, environment: values, onOAuthChallenge: challengeHook, logger: logger))
             }
         } catch {
             refuse(error.description, trigger: trigger, quietlyIfRepeated: false)
@@ -122,6 +126,31 @@ actor BackendReloader {
                 "removed": "\(removed.joined(separator: ","))", "reconnected": "\(replaced.joined(separator: ","))",
             ])
         return .applied(added: added, removed: removed, replaced: replaced)
+    }
+
+    /// What the backends made here report when they answer with an OAuth challenge.
+    nonisolated var challengeHook: BackendFactory.ChallengeHook {
+        { name in Task { await self.runAsOAuth(name) } }
+    }
+
+    /// A plain HTTP backend answered 401 naming its OAuth metadata: it is replaced by an OAuth backend of the same
+    /// definition, which each caller reaches signed in as themselves.
+    func runAsOAuth(_ name: String) async {
+        guard !foundOAuth.contains(name), let planned = running[name], planned.definition.oauth == nil else { return }
+        foundOAuth.insert(name)
+        logger.notice(
+            "backend wants each caller's own sign-in (OAuth): running it as an OAuth backend", metadata: ["backend": "\(name)"])
+        await reload(trigger: "backend \(name) answered with an OAuth challenge")
+    }
+
+    private func asOAuthWhereFound(_ planned: BackendFactory.Planned) -> BackendFactory.Planned {
+        guard foundOAuth.contains(planned.definition.name), planned.definition.oauth == nil,
+            planned.definition.headers.keys.allSatisfy({ $0.lowercased() != "authorization" }),
+            case .streamableHTTP = planned.definition.transport
+        else { return planned }
+        var planned = planned
+        planned.definition.oauth = .init()
+        return planned
     }
 
     private func refuse(_ problem: String, trigger: String, quietlyIfRepeated: Bool) {

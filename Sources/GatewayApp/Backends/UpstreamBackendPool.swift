@@ -58,7 +58,6 @@ actor UpstreamBackendPool: SubjectBackendProvider {
             case .streamableHTTP(let url) = placeholder.definition.transport
         else { return template }
         let definition = placeholder.definition
-        if let auth = definition.upstreamAuth { await authorizations.register(auth) }
         let backend: any Backend
         if await authorizations.isConnected(backend: definition.name, userID: subject) {
             backend = StreamableHTTPBackend(

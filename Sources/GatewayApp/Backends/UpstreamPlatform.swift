@@ -13,13 +13,13 @@ struct UpstreamPlatform {
     let pool: UpstreamBackendPool
 
     static func make(
-        settings: GatewaySettings, definitions: [BackendDefinition], database: GatewayDatabase, registry: BackendRegistry,
+        settings: GatewaySettings, database: GatewayDatabase, registry: BackendRegistry,
         sealer: SecretSealer, http: OutboundHTTP, logger: Logger
     ) async -> UpstreamPlatform {
         let addresses = MemberAddressPolicy(allowedHosts: settings.memberPrivateHosts)
         let poolReference = Mutex<UpstreamBackendPool?>(nil)
         let authorizations = UpstreamAuthorizations(
-            backends: definitions.compactMap(\.upstreamAuth), urls: UpstreamAuthURLs(issuer: settings.normalizedIssuer),
+            backends: { Self.configured(in: registry) }, urls: UpstreamAuthURLs(issuer: settings.normalizedIssuer),
             http: http, policy: { url in await Self.refusal(of: url, addresses: addresses) }, store: database,
             sealer: sealer, salts: { userID in try? await database.user(id: userID)?.keySalt },
             onChange: { backend, userID in await poolReference.withLock { $0 }?.changed(backend: backend, subject: userID) },
@@ -30,6 +30,11 @@ struct UpstreamPlatform {
         poolReference.withLock { $0 = pool }
         registry.resolvePerSubjectBackends(with: pool)
         return UpstreamPlatform(authorizations: authorizations, pool: pool)
+    }
+
+    /// The OAuth backends the registry runs now: each holds its place with a `SignInRequiredBackend`.
+    static func configured(in registry: BackendRegistry) -> [UpstreamBackendAuth] {
+        registry.backends.compactMap { ($0.backend as? SignInRequiredBackend)?.definition.upstreamAuth }
     }
 
     /// An upstream's endpoints are someone else's words: they must be https (http only to a host the operator allows
