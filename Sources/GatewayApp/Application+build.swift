@@ -162,7 +162,9 @@ public func buildApplication(
             registry: registry, http: http, interval: .seconds(settings.healthIntervalSeconds), logger: logger),
         AuditWriter(recorder: auditor),
         MemberBackendJanitor(pool: members.pool, interval: .seconds(5)),
-        UpstreamBackendJanitor(pool: upstream.pool, interval: .seconds(30)),
+        UpstreamBackendJanitor(
+            pool: upstream.pool, authorizations: upstream.authorizations, members: members.pool, interval: .seconds(5),
+            sweepEvery: .seconds(max(5, settings.members?.cacheSeconds ?? 300))),
         BackendWatcher(reloader: reloader, interval: .seconds(2)))
     return app
 }

@@ -1,9 +1,11 @@
+import Accounts
 import Foundation
 import Logging
 import MCPGateway
 import OAuthServer
 import OutboundHTTP
 import ServiceLifecycle
+import UpstreamAuth
 
 /// Releases the metadata-document fetcher's HTTP client when the server stops.
 struct MetadataResolverShutdown: Service {
@@ -82,18 +84,34 @@ struct MemberBackendJanitor: Service {
     }
 }
 
-/// Stops callers' OAuth backend instances that went unused, and those of backends no longer configured.
+/// Stops callers' OAuth backend instances that went unused, and those of backends no longer configured; and, once per
+/// `sweepEvery`, revokes the upstream sign-ins of members who left the community (in no allowed guild any more).
 struct UpstreamBackendJanitor: Service {
     let pool: UpstreamBackendPool
+    let authorizations: UpstreamAuthorizations
+    let members: MemberBackendPool
     let interval: Duration
+    let sweepEvery: Duration
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            var lastSweep = ContinuousClock.now
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 await pool.closeIdle()
+                guard ContinuousClock.now - lastSweep >= sweepEvery else { continue }
+                lastSweep = .now
+                await sweepDepartedMembers()
             }
         }
         await pool.shutdownAll()
+    }
+
+    func sweepDepartedMembers() async {
+        for user in await authorizations.usersWithGrants() where user != Viewer.operatorUserID {
+            if await !members.resolve(for: user).reachesGlobalBackends {
+                await authorizations.disconnectAll(userID: user)
+            }
+        }
     }
 }

@@ -48,6 +48,12 @@ extension GatewayDatabase: UpstreamTokenStore {
         }
     }
 
+    public func usersWithGrants() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT user_id FROM upstream_grants ORDER BY user_id")
+        }
+    }
+
     public func registeredClient(backend: String) async throws -> UpstreamClient? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM upstream_clients WHERE backend = ?", arguments: [backend]).map {

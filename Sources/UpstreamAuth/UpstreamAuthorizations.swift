@@ -146,6 +146,19 @@ public actor UpstreamAuthorizations {
         if grant != nil { await onChange(name, userID) }
     }
 
+    /// A member who left the community: every sign-in of theirs is forgotten and revoked at its upstream.
+    public func disconnectAll(userID: String) async {
+        for grant in (try? await store.grants(userID: userID)) ?? [] {
+            await disconnect(backend: grant.backend, userID: userID)
+        }
+        logger.info("upstream sign-ins of a departed member revoked", metadata: ["user": "\(userID)"])
+    }
+
+    /// Everyone with a sign-in somewhere, for the sweep that finds departed members.
+    public func usersWithGrants() async -> [String] {
+        (try? await store.usersWithGrants()) ?? []
+    }
+
     /// Every backend the member has disconnected or never connected is left out.
     public func connected(userID: String) async -> Set<String> {
         Set(((try? await store.grants(userID: userID)) ?? []).map(\.backend).filter { backends[$0] != nil })

@@ -59,6 +59,8 @@ public protocol UpstreamTokenStore: Sendable {
     func deleteGrant(backend: String, userID: String) async throws
     func grants(userID: String) async throws -> [UpstreamGrant]
     func grantCount(backend: String) async throws -> Int
+    /// Everyone who has a sign-in at some upstream.
+    func usersWithGrants() async throws -> [String]
     func registeredClient(backend: String) async throws -> UpstreamClient?
     /// Inserts or replaces the backend's registration.
     func saveRegisteredClient(_ client: UpstreamClient) async throws
@@ -81,6 +83,7 @@ public actor InMemoryUpstreamTokenStore: UpstreamTokenStore {
     }
 
     public func grantCount(backend: String) -> Int { grantRows.values.count { $0.backend == backend } }
+    public func usersWithGrants() -> [String] { Set(grantRows.values.map(\.userID)).sorted() }
     public func registeredClient(backend: String) -> UpstreamClient? { clients[backend] }
     public func saveRegisteredClient(_ client: UpstreamClient) { clients[client.backend] = client }
 }

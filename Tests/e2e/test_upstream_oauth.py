@@ -397,3 +397,40 @@ def test_a_backend_that_answers_with_an_oauth_challenge_becomes_an_oauth_backend
     finally:
         gw.stop()
         upstream.stop()
+
+
+def test_a_member_who_leaves_the_community_has_their_sign_ins_revoked(dcr_setup):
+    gw, fake, upstream = dcr_setup
+    ana, ben = new_member(fake), new_member(fake)
+    ben_token = member_mcp_token(gw, fake, ben)
+    for user, login in ((ana, "ana-leaving"), (ben, "ben-staying")):
+        me = me_sign_in(gw, fake, user)
+        try:
+            connect(me, "up", login)
+        finally:
+            me.close()
+    fake.remove_member(fake.ids["guild"], ana)
+    wait_for(lambda: [e for e in upstream.events("revocation") if e["user"] == "ana-leaving"], timeout=30,
+             what="ana's tokens to be revoked at the upstream")
+    assert not [e for e in upstream.events("revocation") if e["user"] == "ben-staying"]
+    assert text_of(call_tool(gw, ben_token, "up__whoami")) == "user=ben-staying"
+
+
+def test_a_token_about_to_expire_is_refreshed_before_it_is_sent(tmp_path, discord_fake):  # noqa: F811
+    upstream = Upstream(tmp_path, "--access-ttl", "20").start()
+    gw = oauth_gateway(tmp_path, discord_fake, upstream, "gw")
+    try:
+        ana = new_member(discord_fake)
+        token = member_mcp_token(gw, discord_fake, ana)
+        me = me_sign_in(gw, discord_fake, ana)
+        try:
+            connect(me, "up", "ana")
+        finally:
+            me.close()
+        assert text_of(call_tool(gw, token, "up__whoami")) == "user=ana"
+        kinds = [e["type"] for e in upstream.events() if e["type"] in ("refresh", "tool_call", "token_rejected")]
+        assert "token_rejected" not in kinds, kinds
+        assert kinds.index("refresh") < kinds.index("tool_call"), kinds
+    finally:
+        gw.stop()
+        upstream.stop()
