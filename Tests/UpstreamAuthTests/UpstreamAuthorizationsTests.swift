@@ -1,0 +1,215 @@
+import Accounts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MCPCore
+import NIOCore
+import OAuthServer
+import OutboundHTTP
+import Synchronization
+import Testing
+
+@testable import UpstreamAuth
+
+/// The gateway as an OAuth client of an upstream, against a small authorization server of the test's own: the
+/// authorization request it builds, the callback bound to the member who started it, tokens sealed and refreshed,
+/// a refused refresh forgetting the sign-in, and the order in which it finds an identity.
+struct UpstreamAuthorizationsTests {
+    /// What the fake authorization server keeps and saw.
+    final class Upstream: Sendable {
+        struct State {
+            var challenges: [String: String] = [:]
+            var refreshToken = "rt-1"
+            var accessTokens = 0
+            var registrations = 0
+            var revoked: [String] = []
+            var tokenRequests: [FormBody] = []
+        }
+        let state = Mutex(State())
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
+    }
+
+    static func form(_ request: Request) async throws -> FormBody {
+        FormBody(String(buffer: try await request.body.collect(upTo: 65536)))
+    }
+
+    static func server(_ upstream: Upstream, dynamicRegistration: Bool = true) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/.well-known/oauth-protected-resource/mcp") { request, _ in
+            let base = "http://\(request.head.authority ?? "")"
+            return json([
+                "resource": .string(base + "/mcp"), "authorization_servers": [.string(base)], "scopes_supported": ["mcp"],
+            ])
+        }
+        router.get("/.well-known/oauth-authorization-server") { request, _ in
+            let base = "http://\(request.head.authority ?? "")"
+            var metadata: [String: JSONValue] = [
+                "issuer": .string(base), "authorization_endpoint": .string(base + "/authorize"),
+                "token_endpoint": .string(base + "/token"), "revocation_endpoint": .string(base + "/revoke"),
+                "code_challenge_methods_supported": ["S256"],
+            ]
+            if dynamicRegistration { metadata["registration_endpoint"] = .string(base + "/register") }
+            return json(.object(metadata))
+        }
+        router.post("/register") { _, _ in
+            upstream.state.withLock { $0.registrations += 1 }
+            return json(["client_id": "registered-client"], status: .created)
+        }
+        router.post("/revoke") { request, _ in
+            let form = try await form(request)
+            upstream.state.withLock { $0.revoked.append(form["token"] ?? "") }
+            return Response(status: .ok)
+        }
+        router.post("/token") { request, _ in
+            let form = try await form(request)
+            return upstream.state.withLock { state -> Response in
+                state.tokenRequests.append(form)
+                switch form["grant_type"] {
+                case "authorization_code":
+                    guard let verifier = form["code_verifier"], let challenge = state.challenges[form["code"] ?? ""],
+                        PKCE.verify(verifier: verifier, challenge: challenge)
+                    else { return json(["error": "invalid_grant"], status: .badRequest) }
+                case "refresh_token":
+                    guard form["refresh_token"] == state.refreshToken else {
+                        return json(["error": "invalid_grant"], status: .badRequest)
+                    }
+                default:
+                    return json(["error": "unsupported_grant_type"], status: .badRequest)
+                }
+                state.accessTokens += 1
+                state.refreshToken = "rt-\(state.accessTokens + 1)"
+                return json([
+                    "access_token": .string("at-\(state.accessTokens)"), "token_type": "Bearer", "expires_in": 3600,
+                    "refresh_token": .string(state.refreshToken),
+                ])
+            }
+        }
+        return Application(router: router)
+    }
+
+    final class Changes: Sendable {
+        let seen = Mutex<[String]>([])
+    }
+
+    static func authorizations(
+        port: Int, store: InMemoryUpstreamTokenStore, changes: Changes, http: OutboundHTTP, clientID: String? = nil
+    ) -> UpstreamAuthorizations {
+        let backend = UpstreamBackendAuth(
+            name: "up", url: "http://127.0.0.1:\(port)/mcp", clientID: clientID, clientSecret: clientID.map { _ in "s3cret" })
+        return UpstreamAuthorizations(
+            backends: { [backend] }, urls: UpstreamAuthURLs(issuer: "https://gw.example"), http: http,
+            policy: { _ in nil }, store: store, sealer: SecretSealer(masterKey: .generate()),
+            salts: { user in user == "nobody" ? nil : Array(repeating: 7, count: 32) },
+            onChange: { backend, user in changes.seen.withLock { $0.append("\(backend)/\(user)") } },
+            logger: Logger(label: "test"))
+    }
+
+    /// Starts a sign-in for `user` and plays the upstream's part: the code it would send back, with the challenge.
+    static func signIn(_ authorizations: UpstreamAuthorizations, _ upstream: Upstream, user: String) async throws -> (
+        state: String, query: FormBody
+    ) {
+        let location = try await authorizations.begin(backend: "up", userID: user)
+        let query = FormBody(String(location.split(separator: "?", maxSplits: 1)[1]))
+        let code = "code-\(user)"
+        upstream.state.withLock { $0.challenges[code] = query["code_challenge"] }
+        return (query["state"] ?? "", query)
+    }
+
+    @Test func aMemberSignsInAndTheTokenIsSealedAndRefreshedWhenRefused() async throws {
+        let upstream = Upstream()
+        try await Self.server(upstream).test(.live) { server in
+            let http = OutboundHTTP()
+            let store = InMemoryUpstreamTokenStore()
+            let changes = Changes()
+            let authorizations = Self.authorizations(port: server.port!, store: store, changes: changes, http: http)
+            let credential = authorizations.credential(backend: "up", userID: "discord:1")
+            await #expect(throws: AuthorizationRequired.self) { _ = try await credential.bearer() }
+
+            let (state, query) = try await Self.signIn(authorizations, upstream, user: "discord:1")
+            #expect(query["response_type"] == "code" && query["code_challenge_method"] == "S256")
+            #expect(query["resource"] == "http://127.0.0.1:\(server.port!)/mcp" && query["scope"] == "mcp")
+            #expect(
+                query["client_id"] == "registered-client" && query["redirect_uri"] == "https://gw.example/oauth/upstream/callback"
+            )
+            #expect(
+                try await authorizations.complete(state: state, code: "code-discord:1", error: nil, userID: "discord:1") == "up")
+            #expect(changes.seen.withLock { $0 } == ["up/discord:1"])
+            #expect(try await credential.bearer() == "at-1")
+            let grant = try #require(await store.grant(backend: "up", userID: "discord:1"))
+            #expect(!grant.sealedAccessToken.contains("at-1") && grant.sealedRefreshToken?.contains("rt-") == false)
+
+            // Refused by the backend: refreshed (the rotated refresh token kept), and the new token handed out.
+            #expect(await credential.rejected("at-1"))
+            #expect(try await credential.bearer() == "at-2")
+            // Refused again after the upstream dropped the grant: the sign-in is forgotten, the member asked again.
+            upstream.state.withLock { $0.refreshToken = "revoked" }
+            #expect(await !credential.rejected("at-2"))
+            await #expect(throws: AuthorizationRequired.self) { _ = try await credential.bearer() }
+            #expect(await store.grant(backend: "up", userID: "discord:1") == nil)
+            #expect(changes.seen.withLock { $0 } == ["up/discord:1", "up/discord:1"])
+            #expect(upstream.state.withLock { $0.registrations } == 1)
+            await http.shutdown()
+        }
+    }
+
+    @Test func aStateIsSingleUseAndOnlyItsMemberFinishesIt() async throws {
+        let upstream = Upstream()
+        try await Self.server(upstream).test(.live) { server in
+            let http = OutboundHTTP()
+            let store = InMemoryUpstreamTokenStore()
+            let authorizations = Self.authorizations(port: server.port!, store: store, changes: Changes(), http: http)
+            let (state, _) = try await Self.signIn(authorizations, upstream, user: "discord:1")
+            await #expect(throws: UpstreamAuthError.unknownState) {
+                _ = try await authorizations.complete(state: state, code: "code-discord:1", error: nil, userID: "discord:2")
+            }
+            await #expect(throws: UpstreamAuthError.unknownState) {
+                _ = try await authorizations.complete(state: state, code: "code-discord:1", error: nil, userID: "discord:1")
+            }
+            let (second, _) = try await Self.signIn(authorizations, upstream, user: "discord:1")
+            await #expect(throws: UpstreamAuthError.refused(error: "access_denied", description: nil)) {
+                _ = try await authorizations.complete(state: second, code: nil, error: "access_denied", userID: "discord:1")
+            }
+            #expect(await store.grant(backend: "up", userID: "discord:1") == nil)
+            #expect(upstream.state.withLock { $0.tokenRequests.isEmpty }, "no code was exchanged")
+            await http.shutdown()
+        }
+    }
+
+    @Test func aConfiguredClientComesFirstAndAuthenticatesWithItsSecret() async throws {
+        let upstream = Upstream()
+        try await Self.server(upstream, dynamicRegistration: false).test(.live) { server in
+            let http = OutboundHTTP()
+            let authorizations = Self.authorizations(
+                port: server.port!, store: InMemoryUpstreamTokenStore(), changes: Changes(), http: http, clientID: "made-by-hand")
+            let (state, query) = try await Self.signIn(authorizations, upstream, user: "discord:1")
+            #expect(query["client_id"] == "made-by-hand")
+            _ = try await authorizations.complete(state: state, code: "code-discord:1", error: nil, userID: "discord:1")
+            #expect(upstream.state.withLock { $0.registrations } == 0)
+            await authorizations.disconnect(backend: "up", userID: "discord:1")
+            #expect(upstream.state.withLock { $0.revoked }.sorted() == ["at-1", "rt-2"])
+            await http.shutdown()
+        }
+    }
+
+    @Test func withoutRegistrationOrAClientTheMessageSaysWhatToSet() async throws {
+        try await Self.server(Upstream(), dynamicRegistration: false).test(.live) { server in
+            let http = OutboundHTTP()
+            let authorizations = Self.authorizations(
+                port: server.port!, store: InMemoryUpstreamTokenStore(), changes: Changes(), http: http)
+            do {
+                _ = try await authorizations.begin(backend: "up", userID: "discord:1")
+                Issue.record("a sign-in started without a client identity")
+            } catch {
+                #expect("\(error)".contains("oauth_client_id") && "\(error)".contains("/oauth/upstream/callback"))
+            }
+            await http.shutdown()
+        }
+    }
+}
