@@ -56,7 +56,8 @@ public func buildApplication(
     do {
         registry = try BackendFactory.makeRegistry(
             backends, settings: settings, http: http, environment: environment,
-            onOAuthChallenge: { name in reloaderReference.withLock { $0 }?.challengeHook(name) }, logger: logger)
+            onOAuthChallenge: { name, challenge in reloaderReference.withLock { $0 }?.challengeHook(name, challenge) },
+            logger: logger)
     } catch {
         await http.shutdown()
         throw error

@@ -81,7 +81,7 @@ extension MemberPagesController {
         do {
             let name = try await upstream.complete(
                 state: state, code: query["code"].map(String.init), error: query["error"].map(String.init),
-                userID: viewer.userID)
+                issuer: query["iss"].map(String.init), userID: viewer.userID)
             return await result(
                 request, viewer, notice: "Connected \(name). Go back to your MCP client and call its tool again.")
         } catch {

@@ -101,15 +101,19 @@ public actor UpstreamAuthorizations {
     }
 
     /// Finishes the sign-in the callback brings back; returns the backend's name. `userID` is who is signed in to the
-    /// gateway in the browser that came back: a `state` started for someone else is refused (and used up).
-    public func complete(state: String, code: String?, error: String?, userID: String) async throws(UpstreamAuthError)
-        -> String
+    /// gateway in the browser that came back: a `state` started for someone else is refused (and used up). `issuer` is
+    /// the callback's `iss` (RFC 9207), which must name the authorization server the sign-in was sent to.
+    public func complete(state: String, code: String?, error: String?, issuer: String? = nil, userID: String)
+        async throws(UpstreamAuthError) -> String
     {
         prunePending()
         guard let started = pending.removeValue(forKey: TokenCrypto.hash(state)), started.userID == userID else {
             throw .unknownState
         }
-        if let error { throw .refused(error: error, description: nil) }
+        if let issuer, issuer != started.server.authorizationServer.issuer {
+            throw .badMetadata("the sign-in came back from \(issuer), not from the authorization server it was sent to")
+        }
+        if let error { throw .refused(error: String(error.prefix(100)), description: nil) }
         guard let code else { throw .refused(error: "invalid_request", description: "the callback carried no code") }
         let endpoint = UpstreamTokenEndpoint(http: http, server: started.server, client: started.client)
         let tokens = try await endpoint.exchange(code: code, verifier: started.verifier, redirectURI: urls.callback)
@@ -313,7 +317,8 @@ public actor UpstreamAuthorizations {
         {
             return cached.server
         }
-        let server = try await UpstreamDiscovery(http: http).discover(resource: backend.url)
+        let server = try await UpstreamDiscovery(http: http).discover(
+            resource: backend.url, metadataURL: backend.resourceMetadata)
         servers[backend.name] = (server, now(), backend)
         return server
     }

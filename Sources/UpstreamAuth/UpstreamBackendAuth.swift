@@ -11,6 +11,8 @@ public struct UpstreamBackendAuth: Sendable, Equatable {
     public var scope: String?
     /// Kept from members: only the operator connects it.
     public var operatorOnly: Bool
+    /// Where its protected resource metadata is, when its own 401 challenge said so; else the well-known paths.
+    public var resourceMetadata: String?
 
     public init(
         name: String, url: String, clientID: String? = nil, clientSecret: String? = nil, scope: String? = nil,

@@ -7,8 +7,9 @@ import MCPCore
 struct UpstreamDiscovery: Sendable {
     let http: UpstreamHTTP
 
-    func discover(resource url: String, challenge: String? = nil) async throws(UpstreamAuthError) -> UpstreamServer {
-        let resourceMetadata = try await protectedResourceMetadata(of: url, challenge: challenge)
+    /// `metadataURL`: where the backend's own 401 challenge said its metadata is (tried first).
+    func discover(resource url: String, metadataURL: String? = nil) async throws(UpstreamAuthError) -> UpstreamServer {
+        let resourceMetadata = try await protectedResourceMetadata(of: url, advertised: metadataURL)
         guard Self.sameResource(resourceMetadata.resource, url) else {
             throw .badMetadata("its resource is \(resourceMetadata.resource), not the backend's URL \(url)")
         }
@@ -21,11 +22,11 @@ struct UpstreamDiscovery: Sendable {
             scopes: resourceMetadata.scopesSupported ?? [])
     }
 
-    private func protectedResourceMetadata(of url: String, challenge: String?) async throws(UpstreamAuthError)
+    private func protectedResourceMetadata(of url: String, advertised: String?) async throws(UpstreamAuthError)
         -> ProtectedResourceMetadata
     {
         var candidates: [String] = []
-        if let challenge, let advertised = OAuthChallenge.metadataURL(inChallenge: challenge) { candidates.append(advertised) }
+        if let advertised { candidates.append(advertised) }
         candidates += Self.wellKnown("oauth-protected-resource", for: url)
         for candidate in candidates {
             let answer = try await http.get(candidate, what: "the protected resource metadata")

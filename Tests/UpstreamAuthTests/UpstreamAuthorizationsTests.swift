@@ -172,6 +172,15 @@ struct UpstreamAuthorizationsTests {
             await #expect(throws: UpstreamAuthError.unknownState) {
                 _ = try await authorizations.complete(state: state, code: "code-discord:1", error: nil, userID: "discord:1")
             }
+            // A callback naming another authorization server (RFC 9207's mix-up defence) is refused.
+            let (mixed, _) = try await Self.signIn(authorizations, upstream, user: "discord:1")
+            do {
+                _ = try await authorizations.complete(
+                    state: mixed, code: "code-discord:1", error: nil, issuer: "https://evil.example", userID: "discord:1")
+                Issue.record("a callback from another issuer was accepted")
+            } catch {
+                #expect("\(error)".contains("evil.example"))
+            }
             let (second, _) = try await Self.signIn(authorizations, upstream, user: "discord:1")
             await #expect(throws: UpstreamAuthError.refused(error: "access_denied", description: nil)) {
                 _ = try await authorizations.complete(state: second, code: nil, error: "access_denied", userID: "discord:1")

@@ -44,6 +44,8 @@ public struct BackendDefinition: Sendable, Equatable {
         public var clientID: String?
         public var clientSecret: String?
         public var scope: String?
+        /// Where its protected resource metadata is, when its 401 challenge named it.
+        public var resourceMetadata: String?
     }
 
     public static let defaultTimeoutSeconds = 60

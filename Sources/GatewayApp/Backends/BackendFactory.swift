@@ -18,7 +18,7 @@ extension BackendDefinition {
 /// Turns configured backends into running ones.
 enum BackendFactory {
     /// `onOAuthChallenge` hears of a plain HTTP backend (by name) that answered with an OAuth challenge.
-    typealias ChallengeHook = @Sendable (String) -> Void
+    typealias ChallengeHook = @Sendable (String, OAuthChallenge) -> Void
 
     static func makeRegistry(
         _ definitions: [BackendDefinition], settings: GatewaySettings, http: OutboundHTTP,
@@ -67,7 +67,7 @@ enum BackendFactory {
         var backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
         if let onOAuthChallenge, case .streamableHTTP = definition.transport {
             let name = definition.name
-            backend = OAuthChallengeWatch(backend) { onOAuthChallenge(name) }
+            backend = OAuthChallengeWatch(backend) { challenge in onOAuthChallenge(name, challenge) }
         }
         return ManagedBackend(settings: settings, backend: backend, uriPrefix: planned.uriPrefix, logger: logger)
     }

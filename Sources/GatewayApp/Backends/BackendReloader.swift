@@ -31,7 +31,7 @@ actor BackendReloader {
     private var watchTrouble = false
     private(set) var report: Report
     /// Plain HTTP backends that answered with an OAuth challenge: they run as OAuth backends from then on.
-    private var foundOAuth: Set<String> = []
+    private var foundOAuth: [String: OAuthChallenge] = [:]
 
     init(
         settings: GatewaySettings, definitions: [BackendDefinition], environment: @escaping @Sendable () -> [String: String],
@@ -130,26 +130,26 @@ actor BackendReloader {
 
     /// What the backends made here report when they answer with an OAuth challenge.
     nonisolated var challengeHook: BackendFactory.ChallengeHook {
-        { name in Task { await self.runAsOAuth(name) } }
+        { name, challenge in Task { await self.runAsOAuth(name, challenge) } }
     }
 
     /// A plain HTTP backend answered 401 naming its OAuth metadata: it is replaced by an OAuth backend of the same
     /// definition, which each caller reaches signed in as themselves.
-    func runAsOAuth(_ name: String) async {
-        guard !foundOAuth.contains(name), let planned = running[name], planned.definition.oauth == nil else { return }
-        foundOAuth.insert(name)
+    func runAsOAuth(_ name: String, _ challenge: OAuthChallenge) async {
+        guard foundOAuth[name] == nil, let planned = running[name], planned.definition.oauth == nil else { return }
+        foundOAuth[name] = challenge
         logger.notice(
             "backend wants each caller's own sign-in (OAuth): running it as an OAuth backend", metadata: ["backend": "\(name)"])
         await reload(trigger: "backend \(name) answered with an OAuth challenge")
     }
 
     private func asOAuthWhereFound(_ planned: BackendFactory.Planned) -> BackendFactory.Planned {
-        guard foundOAuth.contains(planned.definition.name), planned.definition.oauth == nil,
+        guard let challenge = foundOAuth[planned.definition.name], planned.definition.oauth == nil,
             planned.definition.headers.keys.allSatisfy({ $0.lowercased() != "authorization" }),
             case .streamableHTTP = planned.definition.transport
         else { return planned }
         var planned = planned
-        planned.definition.oauth = .init()
+        planned.definition.oauth = .init(resourceMetadata: challenge.resourceMetadata)
         return planned
     }
 

@@ -4,9 +4,9 @@ import MCPCore
 /// reported (the reloader then runs it as an OAuth backend, each caller signed in as themselves).
 final class OAuthChallengeWatch: Backend {
     let inner: any Backend
-    let onChallenge: @Sendable () -> Void
+    let onChallenge: @Sendable (OAuthChallenge) -> Void
 
-    init(_ inner: any Backend, onChallenge: @escaping @Sendable () -> Void) {
+    init(_ inner: any Backend, onChallenge: @escaping @Sendable (OAuthChallenge) -> Void) {
         self.inner = inner
         self.onChallenge = onChallenge
     }
@@ -15,7 +15,7 @@ final class OAuthChallengeWatch: Backend {
         do {
             return try await inner.connect(notifications: notifications)
         } catch let challenge as OAuthChallenge {
-            onChallenge()
+            onChallenge(challenge)
             throw challenge
         }
     }
@@ -26,7 +26,7 @@ final class OAuthChallengeWatch: Backend {
         do {
             return try await inner.send(request, observer: observer)
         } catch let challenge as OAuthChallenge {
-            onChallenge()
+            onChallenge(challenge)
             throw challenge
         }
     }

@@ -52,8 +52,10 @@ extension BackendDefinition {
     /// What the upstream sign-in needs of an OAuth backend; nil for the others.
     var upstreamAuth: UpstreamBackendAuth? {
         guard enabled, let oauth, case .streamableHTTP(let url) = transport else { return nil }
-        return UpstreamBackendAuth(
+        var auth = UpstreamBackendAuth(
             name: name, url: url, clientID: oauth.clientID, clientSecret: oauth.clientSecret, scope: oauth.scope,
             operatorOnly: operatorOnly)
+        auth.resourceMetadata = oauth.resourceMetadata
+        return auth
     }
 }
