@@ -118,7 +118,7 @@ public func buildApplication(
     let admin = AdminController<GatewayRequestContext>(
         queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,
         operatorPassword: operatorPassword, secureCookies: oauth.issuer.hasPrefix("https://"), throttle: passwordThrottle,
-        members: members.service, users: database)
+        members: members.service, users: database, upstream: upstream.authorizations)
     MemberPagesController<GatewayRequestContext>(
         library: library, signIn: members.signIn, service: members.service, viewers: members.viewers, users: database,
         sessions: members.sessions, issuer: oauth.issuer, upstream: upstream.authorizations,

@@ -76,6 +76,15 @@ enum BuiltInTemplates {
           </table>
           {{/has_backends}}
           {{^has_backends}}<p class="muted">No backends are configured. See the README's "Backends" section.</p>{{/has_backends}}
+          {{#has_oauth_backends}}
+          <h3>Your sign-ins at OAuth backends</h3>
+          <p class="muted">Your own MCP clients reach these as you once you have connected them; each member connects their own on /me.</p>
+          <ul>
+            {{#oauth_backends}}
+            <li data-upstream="{{name}}"><strong>{{name}}</strong>: {{#connected}}connected{{/connected}}{{^connected}}<a href="{{connect_url}}">Connect {{name}}</a>{{/connected}}</li>
+            {{/oauth_backends}}
+          </ul>
+          {{/has_oauth_backends}}
         </section>
 
         <section id="members">

@@ -6,6 +6,7 @@ import MCPCore
 import MCPGateway
 import NIOCore
 import OAuthServer
+import UpstreamAuth
 
 /// `/admin`: the operator's pages behind the operator password. A signed-in session is a cookie (`__Host-`, Secure,
 /// when the gateway is served over https; always HttpOnly and SameSite=Lax); every form carries the session's
@@ -25,13 +26,17 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     /// Members and every member backend, which the operator sees and may remove.
     let members: MemberBackendService?
     let users: (any UserStore)?
+    /// The operator's own sign-ins at OAuth-protected backends.
+    let upstream: UpstreamAuthorizations?
     let now: @Sendable () -> Date = Date.init
 
     public init(
         queries: any OperatorQueries, grants: CachingGrantStore, registry: BackendRegistry, pages: AdminPages,
         password: OperatorPasswordCheck, operatorPassword: any OperatorPasswordChanger, secureCookies: Bool,
-        throttle: ConsentThrottle, members: MemberBackendService? = nil, users: (any UserStore)? = nil
+        throttle: ConsentThrottle, members: MemberBackendService? = nil, users: (any UserStore)? = nil,
+        upstream: UpstreamAuthorizations? = nil
     ) {
+        self.upstream = upstream
         self.members = members
         self.users = users
         self.queries = queries
@@ -135,12 +140,13 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
         do {
             let allUsers = (try? await users?.users()) ?? []
             let memberBackends = (try? await members?.backends(for: .operator)) ?? []
-            let view = AdminDashboard(
+            var view = AdminDashboard(
                 now: at, csrfToken: session.csrfToken, backends: await registry.status(),
                 users: allUsers, memberBackends: memberBackends,
                 clients: try await queries.clientSummaries(now: at), audit: try await queries.auditEvents(filters),
                 filters: filters, notice: AdminDashboard.notice(query["notice"].map(String.init)),
                 password: operatorPassword.passwordState)
+            view.oauthBackends = await operatorsSignIns()
             return pages.dashboard(view.context)
         } catch {
             return pages.html(
@@ -228,6 +234,14 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     }
 
     // MARK: helpers
+
+    private func operatorsSignIns() async -> [(name: String, connectURL: String, connected: Bool)] {
+        guard let upstream else { return [] }
+        let connected = await upstream.connected(userID: Viewer.operatorUserID)
+        return await upstream.backends.keys.sorted().map { name in
+            (name, upstream.urls.connect(name), connected.contains(name))
+        }
+    }
 
     /// Whether `request` comes from the operator's signed-in browser.
     public func isSignedIn(_ request: Request) async -> Bool {

@@ -16,6 +16,8 @@ struct AdminDashboard {
     let filters: AuditQuery
     let notice: String?
     let password: OperatorPasswordState
+    /// The OAuth backends and whether the operator has signed in to each: name, connect link, connected.
+    var oauthBackends: [(name: String, connectURL: String, connected: Bool)] = []
 
     static func notice(_ code: String?) -> String? {
         switch code {
@@ -67,6 +69,8 @@ struct AdminDashboard {
             "password_generated": { if case .generated = password { true } else { false } }(),
             "password_file": { if case .generated(let file) = password { file } else { "" } }(),
             "minimum_password_length": PasswordHasher.minimumLength,
+            "oauth_backends": oauthBackends.map { ["name": $0.name, "connect_url": $0.connectURL, "connected": $0.connected] },
+            "has_oauth_backends": !oauthBackends.isEmpty,
         ]
     }
 

@@ -338,11 +338,14 @@ def test_the_operator_signs_in_through_their_admin_session(tmp_path):
         with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
             assert browser.get(link).status_code == 200, "without a session: the sign-in page, nothing started"
             assert admin_sign_in(browser, gw, PASSWORD).status_code == 303
+            assert f'href="{link}"' in browser.get(gw.url("/admin")).text, "the dashboard offers the connect link"
             start = browser.get(link)
             assert start.status_code == 303, start.text[:1000]
             back = browser.get(start.headers["location"] + "&login_hint=the-operator").headers["location"]
             done = browser.get(back)
             assert done.status_code == 200 and "Connected up" in done.text, done.text[:1000]
+            dashboard = browser.get(gw.url("/admin")).text
+            assert "<strong>up</strong>: connected" in dashboard and f'href="{link}"' not in dashboard
         assert text_of(call_tool(gw, token, "up__whoami")) == "user=the-operator"
         row = next(r for r in status_of(gw, token)["oauth_backends"] if r["name"] == "up")
         assert row["you"] == "signed in" and row["connected_members"] == 1, row
