@@ -259,19 +259,24 @@ def test_a_hand_made_client_and_a_client_metadata_document_each_identify_the_gat
         upstream.stop()
 
 
-def test_the_upstream_without_any_way_to_identify_the_gateway_gets_a_clear_message(tmp_path, discord_fake):  # noqa: F811
-    upstream = Upstream(tmp_path, "--no-dcr").start()
-    gw = oauth_gateway(tmp_path, discord_fake, upstream, "gw")
+def first_connect(tmp_path: Path, fake, *flags: str):
+    """A member opens the connect link of an upstream started with `flags`: the gateway's answer."""
+    upstream = Upstream(tmp_path, *flags).start()
+    gw = oauth_gateway(tmp_path, fake, upstream, "gw")
     try:
-        me = me_sign_in(gw, discord_fake, new_member(discord_fake))
+        me = me_sign_in(gw, fake, new_member(fake))
         try:
-            r = me.http.get(gw.url("/me/connect?backend=up"))
+            return me.http.get(gw.url("/me/connect?backend=up"))
         finally:
             me.close()
-        assert r.status_code == 502 and "oauth_client_id" in r.text and "/oauth/upstream/callback" in r.text, r.text[:2000]
     finally:
         gw.stop()
         upstream.stop()
+
+
+def test_the_upstream_without_any_way_to_identify_the_gateway_gets_a_clear_message(tmp_path, discord_fake):  # noqa: F811
+    r = first_connect(tmp_path, discord_fake, "--no-dcr")
+    assert r.status_code == 502 and "oauth_client_id" in r.text and "/oauth/upstream/callback" in r.text, r.text[:2000]
 
 
 @pytest.mark.parametrize(
@@ -285,20 +290,10 @@ def test_the_upstream_without_any_way_to_identify_the_gateway_gets_a_clear_messa
     ids=["issuer-mismatch", "private-authorization-endpoint", "redirect-loop", "oversized"],
 )
 def test_hostile_upstream_metadata_is_refused_with_a_clear_error(tmp_path, discord_fake, flags, words):  # noqa: F811
-    upstream = Upstream(tmp_path, *flags).start()
-    gw = oauth_gateway(tmp_path, discord_fake, upstream, "gw")
-    try:
-        me = me_sign_in(gw, discord_fake, new_member(discord_fake))
-        try:
-            r = me.http.get(gw.url("/me/connect?backend=up"))
-        finally:
-            me.close()
-        assert r.status_code == 502, f"{r.status_code} {r.text[:2000]}"
-        assert "Could not connect up" in r.text and words in r.text, r.text[:3000]
-        assert "location" not in r.headers, "the browser is never sent on"
-    finally:
-        gw.stop()
-        upstream.stop()
+    r = first_connect(tmp_path, discord_fake, *flags)
+    assert r.status_code == 502, f"{r.status_code} {r.text[:2000]}"
+    assert "Could not connect up" in r.text and words in r.text, r.text[:3000]
+    assert "location" not in r.headers, "the browser is never sent on"
 
 
 def test_an_oauth_backend_definition_that_cannot_work_refuses_to_load(tmp_path, discord_fake):  # noqa: F811
