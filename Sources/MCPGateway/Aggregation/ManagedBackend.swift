@@ -68,6 +68,8 @@ public actor ManagedBackend {
     private nonisolated let catalogListener = Mutex<(@Sendable (String, CatalogKind) -> Void)?>(nil)
     private var connecting: Task<BackendDescription, any Error>?
     private var refreshing: [CatalogKind: Task<[JSONValue], any Error>] = [:]
+    /// Whether a connection was made before: a fetch running across a reconnection may have listed the old one.
+    private var connectedBefore = false
 
     public init(
         settings: Settings, backend: any Backend, uriPrefix: String, logger: Logger, connectTimeout: Duration = .seconds(30)
@@ -154,8 +156,10 @@ public actor ManagedBackend {
                 metadata: [
                     "era": "\(description.era.isModern ? "modern" : "handshake")", "version": "\(description.era.version)",
                 ])
-            // A (re)connected backend may offer different lists than before.
-            for kind in CatalogKind.allCases { refreshInBackground(kind, again: true) }
+            // A (re)connected backend may offer different lists than before. A fetch running during the first
+            // connection waits for it, so it lists this one and need not be followed by another.
+            for kind in CatalogKind.allCases { refreshInBackground(kind, again: connectedBefore) }
+            connectedBefore = true
             return description
         } catch {
             connecting = nil
