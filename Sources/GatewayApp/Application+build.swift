@@ -77,7 +77,7 @@ public func buildApplication(
         throw error
     }
     let upstream = await UpstreamPlatform.make(
-        settings: settings, database: database, registry: registry, sealer: members.sealer,
+        settings: settings, database: database, registry: registry, members: members.pool, sealer: members.sealer,
         http: http, logger: logger)
     await registry.start()
     await sessions.onSessionEnd { sessionID in Task { await registry.endSession(sessionID) } }
@@ -113,7 +113,7 @@ public func buildApplication(
     BackendsAPIController<GatewayRequestContext>(
         service: members.service, viewers: members.viewers, users: database, sessions: members.sessions,
         sessionCookie: PageCookie("mcpgw_me", secure: oauth.issuer.hasPrefix("https://")), bearer: bearer,
-        tokenScope: GatewayScopes.backends
+        tokenScope: GatewayScopes.backends, issuer: oauth.issuer
     ).addRoutes(to: pageForms)
     let admin = AdminController<GatewayRequestContext>(
         queries: database, grants: grants, registry: registry, pages: adminPages, password: passwordCheck,

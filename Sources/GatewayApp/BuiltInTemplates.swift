@@ -425,7 +425,7 @@ enum BuiltInTemplates {
             {{#backends}}
             <div class="backend">
               <div><span class="name">{{name}}</span><span class="tag">{{scope_label}}</span> <span class="note">{{location}}</span></div>
-              <div class="note">Owner: {{owner_name}}{{#headers}} · header {{.}}: set{{/headers}}</div>
+              <div class="note">Owner: {{owner_name}}{{#headers}} · header {{.}}: set{{/headers}}{{#oauth}} · each person signs in there{{/oauth}}</div>
               {{#member_headers}}
               <form method="post" action="/me/credentials">
                 <input type="hidden" name="csrf_token" value="{{csrf_token}}">
@@ -452,13 +452,13 @@ enum BuiltInTemplates {
             <p class="note">These backends act as you: connect each with your own account there. The gateway keeps your
               sign-in sealed and never shows it to your MCP client.</p>
             {{#upstream_backends}}
-            <div class="backend" data-upstream="{{name}}">
+            <div class="backend" data-upstream="{{key}}">
               <div><span class="name">{{name}}</span> <span class="note">{{url}}</span></div>
               {{#connected}}
               <div class="note">Connected.</div>
               <form method="post" action="/me/disconnect" class="inline">
                 <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-                <input type="hidden" name="backend" value="{{name}}">
+                <input type="hidden" name="backend" value="{{key}}">
                 <button type="submit">Disconnect {{name}}</button>
               </form>
               {{/connected}}
@@ -488,6 +488,11 @@ enum BuiltInTemplates {
               <div class="row">
                 <div><label for="header_name">Header <span class="note">(optional)</span></label><input type="text" id="header_name" name="header_name" placeholder="Authorization"></div>
                 <div><label for="header_value">Value</label><input type="password" id="header_value" name="header_value" autocomplete="off" placeholder="Bearer …"></div>
+              </div>
+              <label><input type="checkbox" name="auth" value="oauth"> Each person signs in there with their own account (OAuth)</label>
+              <div class="row">
+                <div><label for="oauth_client_id">OAuth client id <span class="note">(only if the server offers no registration)</span></label><input type="text" id="oauth_client_id" name="oauth_client_id" autocomplete="off"></div>
+                <div><label for="oauth_client_secret">Client secret</label><input type="password" id="oauth_client_secret" name="oauth_client_secret" autocomplete="off"></div>
               </div>
               <p class="note">Secrets are sealed at rest and never shown again.</p>
               <button type="submit" class="primary">Add backend</button>

@@ -38,18 +38,10 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
         }
     }
 
-    /// Each OAuth backend: how many members signed in there, and whether the caller has (else where they do it).
+    /// Each OAuth backend the caller may use: how many members signed in there, and whether the caller has (else
+    /// where they do it).
     private func oauthBackends(caller: String?) async -> JSONValue {
-        var rows: [JSONValue] = []
-        for case .object(var row) in await upstream.status() {
-            if let caller, let name = row["name"]?.stringValue {
-                let connected = await upstream.isConnected(backend: name, userID: caller)
-                row["you"] = connected ? "signed in" : "needs sign-in"
-                if !connected { row["sign_in_url"] = .string(upstream.urls.connect(name)) }
-            }
-            rows.append(.object(row))
-        }
-        return .array(rows)
+        .array(await upstream.status(for: caller))
     }
 
     /// Where the backends come from and whether the last reload took: an invalid edit shows here until fixed.

@@ -238,8 +238,8 @@ public struct AdminController<Context: ClientAddressRequestContext>: Sendable {
     private func operatorsSignIns() async -> [(name: String, connectURL: String, connected: Bool)] {
         guard let upstream else { return [] }
         let connected = await upstream.connected(userID: Viewer.operatorUserID)
-        return await upstream.backends.keys.sorted().map { name in
-            (name, upstream.urls.connect(name), connected.contains(name))
+        return await upstream.backends(usableBy: Viewer.operatorUserID).map { backend in
+            (backend.displayName, upstream.urls.connect(backend.name), connected.contains(backend.name))
         }
     }
 

@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import MCPCore
+import UpstreamAuth
 
 /// A member backend as the API and the pages show it: secret values only as "set".
 struct BackendDocument: Encodable, Sendable {
@@ -38,6 +39,14 @@ struct BackendDocument: Encodable, Sendable {
     var owner: Owner
     var canManage: Bool
     var timeoutSeconds: Int
+    /// `oauth` when each member signs in at the upstream; `none` otherwise.
+    var auth: String
+    var oauthClientID: String?
+    /// "set" when a client secret is stored.
+    var oauthClientSecret: String?
+    var oauthScope: String?
+    /// An OAuth backend's page where the caller connects it.
+    var connectURL: String?
     var createdAt: String
     var updatedAt: String
 
@@ -47,11 +56,16 @@ struct BackendDocument: Encodable, Sendable {
         case myCredentials = "my_credentials"
         case canManage = "can_manage"
         case timeoutSeconds = "timeout_seconds"
+        case auth
+        case oauthClientID = "oauth_client_id"
+        case oauthClientSecret = "oauth_client_secret"
+        case oauthScope = "oauth_scope"
+        case connectURL = "connect_url"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
 
-    init(_ backend: MemberBackend, ownerName: String, viewer: Viewer, credentialsSet: Set<String>) {
+    init(_ backend: MemberBackend, ownerName: String, viewer: Viewer, credentialsSet: Set<String>, issuer: String) {
         id = backend.id
         name = backend.name
         switch backend.scope {
@@ -74,6 +88,13 @@ struct BackendDocument: Encodable, Sendable {
         owner = Owner(id: backend.ownerID, name: ownerName)
         canManage = ScopePolicy.mayManage(backend.scope, viewer: viewer)
         timeoutSeconds = backend.timeoutSeconds
+        auth = backend.oauth == nil ? "none" : "oauth"
+        if let oauth = backend.oauth {
+            oauthClientID = oauth.clientID
+            oauthClientSecret = oauth.sealedClientSecret == nil ? nil : "set"
+            oauthScope = oauth.scope
+            connectURL = UpstreamAuthURLs(issuer: issuer).connect(backend.id)
+        }
         createdAt = Timestamp.string(backend.createdAt)
         updatedAt = Timestamp.string(backend.updatedAt)
     }

@@ -17,11 +17,13 @@ public struct BackendsAPIController<Context: RequestContext>: Sendable {
     let sessionCookie: PageCookie
     let bearer: BearerAuthenticator
     let tokenScope: String
+    /// The gateway's public URL, for an OAuth backend's connect link.
+    let issuer: String
     static var bodyLimit: Int { 16 * 1024 }
 
     public init(
         service: MemberBackendService, viewers: ViewerResolver, users: any UserStore, sessions: PageSessions,
-        sessionCookie: PageCookie, bearer: BearerAuthenticator, tokenScope: String
+        sessionCookie: PageCookie, bearer: BearerAuthenticator, tokenScope: String, issuer: String
     ) {
         self.service = service
         self.viewers = viewers
@@ -30,6 +32,7 @@ public struct BackendsAPIController<Context: RequestContext>: Sendable {
         self.sessionCookie = sessionCookie
         self.bearer = bearer
         self.tokenScope = tokenScope
+        self.issuer = issuer
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -200,7 +203,7 @@ public struct BackendsAPIController<Context: RequestContext>: Sendable {
     func document(_ backend: MemberBackend, viewer: Viewer) async -> BackendDocument {
         let ownerName = (try? await users.user(id: backend.ownerID))?.name ?? backend.ownerID
         let set = await service.memberCredentialsSet(backend, userID: viewer.userID)
-        return BackendDocument(backend, ownerName: ownerName, viewer: viewer, credentialsSet: set)
+        return BackendDocument(backend, ownerName: ownerName, viewer: viewer, credentialsSet: set, issuer: issuer)
     }
 
     private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

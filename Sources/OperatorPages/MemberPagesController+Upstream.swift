@@ -15,11 +15,11 @@ extension MemberPagesController {
         router.get(RouterPath(UpstreamAuthURLs.callbackPath)) { request, _ in await upstreamCallback(request, upstream) }
         router.post("/me/disconnect") { request, _ in
             await change(request) { form, viewer throws(MemberBackendError) in
-                guard let name = form["backend"], await upstream.backends[name] != nil else {
+                guard let name = form["backend"], let backend = await upstream.backend(name, usableBy: viewer.userID) else {
                     throw MemberBackendError(.notFound, "there is no OAuth backend of that name")
                 }
                 await upstream.disconnect(backend: name, userID: viewer.userID)
-                return "Disconnected \(name): the gateway forgot your sign-in there and asked it to revoke it."
+                return "Disconnected \(backend.displayName): the gateway forgot your sign-in there and asked it to revoke it."
             }
         }
         router.get(RouterPath(UpstreamAuthURLs.clientMetadataPath)) { _, _ in
@@ -35,12 +35,10 @@ extension MemberPagesController {
     func upstreamBackends(for viewer: Viewer) async -> [[String: Any]] {
         guard let upstream else { return [] }
         let connected = await upstream.connected(userID: viewer.userID)
-        let isOperator = viewer.userID == Viewer.operatorUserID
-        return await upstream.backends.values.filter { isOperator || !$0.operatorOnly }.sorted { $0.name < $1.name }.map {
-            backend -> [String: Any] in
+        return await upstream.backends(usableBy: viewer.userID).map { backend -> [String: Any] in
             [
-                "name": backend.name, "url": backend.url, "connected": connected.contains(backend.name),
-                "connect_url": upstream.urls.connect(backend.name),
+                "name": backend.displayName, "key": backend.name, "url": backend.url,
+                "connected": connected.contains(backend.name), "connect_url": upstream.urls.connect(backend.name),
             ]
         }
     }
@@ -57,15 +55,16 @@ extension MemberPagesController {
             return signInPage(
                 error: "Sign in first (the operator at /admin), then open the link to connect \(name) again.")
         }
-        guard let backend = await upstream.backends[name], viewer.userID == Viewer.operatorUserID || !backend.operatorOnly
-        else {
-            return await result(request, viewer, error: "There is no OAuth backend named \"\(name)\".", status: .notFound)
+        guard let backend = await upstream.backend(name, usableBy: viewer.userID) else {
+            return await result(
+                request, viewer, error: "There is no OAuth backend named \"\(name.prefix(64))\".", status: .notFound)
         }
         do {
             let location = try await upstream.begin(backend: name, userID: viewer.userID)
             return PageResponses.seeOther(location)
         } catch {
-            return await result(request, viewer, error: "Could not connect \(name): \(error)", status: .badGateway)
+            return await result(
+                request, viewer, error: "Could not connect \(backend.displayName): \(error)", status: .badGateway)
         }
     }
 

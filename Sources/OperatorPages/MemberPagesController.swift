@@ -84,7 +84,7 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
             items.append([
                 "id": backend.id, "name": backend.name, "scope_label": Self.label(backend.scope),
                 "location": backend.transport.url ?? "command", "owner_name": owner,
-                "headers": backend.sealedHeaders.keys.sorted(),
+                "headers": backend.sealedHeaders.keys.sorted(), "oauth": backend.oauth != nil,
                 "member_headers": backend.memberHeaders.map { header -> [String: Any] in
                     ["header": header, "backend_id": backend.id, "state": set.contains(header) ? "set" : "not set"]
                 },
@@ -189,6 +189,11 @@ public struct MemberPagesController<Context: RequestContext>: Sendable {
             if let header = form["header_name"] {
                 guard let value = form["header_value"] else { throw MemberBackendError(.invalid, "give the header a value") }
                 input.headers = [header: value]
+            }
+            if let auth = form["auth"] {
+                input.auth = auth
+                input.oauthClientID = form["oauth_client_id"]
+                input.oauthClientSecret = form["oauth_client_secret"]
             }
             let backend = try await service.create(input, by: viewer)
             return "Added \(backend.name)."

@@ -3,12 +3,13 @@ import Foundation
 import GRDB
 
 /// How a member backend is laid out in its `member_backends` row: plain columns for what is plain, JSON for what has
-/// structure (the scope in `BackendScope`'s own fixed shape, the transport, the sealed maps, the member headers).
+/// structure (the scope in `BackendScope`'s own fixed shape, the transport, the sealed maps, the member headers, an
+/// OAuth backend's client; NULL for the others).
 enum MemberBackendColumns {
     /// The columns an insert or update writes, in this order.
     static let names = [
         "id", "owner_id", "scope", "name_scope", "name", "transport", "sealed_headers", "sealed_environment",
-        "member_headers", "timeout_seconds", "created_at", "updated_at", "updated_by",
+        "member_headers", "timeout_seconds", "created_at", "updated_at", "updated_by", "oauth",
     ]
 
     static func arguments(for backend: MemberBackend) throws -> StatementArguments {
@@ -16,13 +17,13 @@ enum MemberBackendColumns {
             backend.id, backend.ownerID, try json(backend.scope), backend.nameScopeKey, backend.name,
             try json(TransportJSON(backend.transport)), try json(backend.sealedHeaders), try json(backend.sealedEnvironment),
             try json(backend.memberHeaders), backend.timeoutSeconds, backend.createdAt.timeIntervalSince1970,
-            backend.updatedAt.timeIntervalSince1970, backend.updatedBy,
+            backend.updatedAt.timeIntervalSince1970, backend.updatedBy, try backend.oauth.map(json),
         ]
     }
 
     /// The sealed maps alone, for re-sealing in place.
     static func sealedArguments(for backend: MemberBackend) throws -> StatementArguments {
-        [try json(backend.sealedHeaders), try json(backend.sealedEnvironment), backend.id]
+        [try json(backend.sealedHeaders), try json(backend.sealedEnvironment), try backend.oauth.map(json), backend.id]
     }
 
     /// The backend in `row`, or nil when any of its columns does not read back as what was written (a hand edit, a
@@ -40,6 +41,9 @@ enum MemberBackendColumns {
                 sealedEnvironment: try decode([String: String].self, row, "sealed_environment"),
                 memberHeaders: try decode([String].self, row, "member_headers"),
                 timeoutSeconds: try row.decode(Int.self, forColumn: "timeout_seconds"),
+                oauth: try row.decode(String?.self, forColumn: "oauth").map {
+                    try JSONDecoder().decode(MemberBackend.OAuth.self, from: Data($0.utf8))
+                },
                 createdAt: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "created_at")),
                 updatedAt: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "updated_at")),
                 updatedBy: try row.decode(String.self, forColumn: "updated_by"))

@@ -199,6 +199,9 @@ enum Migrations {
                     );
                     """)
         }
+        migrator.registerMigration("v9-member-oauth-backends") { db in
+            try db.execute(sql: "ALTER TABLE member_backends ADD COLUMN oauth TEXT")
+        }
         return migrator
     }
 }

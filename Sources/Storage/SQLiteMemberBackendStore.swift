@@ -117,8 +117,13 @@ extension GatewayDatabase: MemberBackendStore {
                     backend.sealedEnvironment[name] = try reseal(
                         SealedValue(userID: backend.ownerID, context: backend.sealContext(environment: name), sealed: sealed))
                 }
+                if let sealed = backend.oauth?.sealedClientSecret {
+                    let value = SealedValue(
+                        userID: backend.ownerID, context: backend.sealContextOAuthClientSecret, sealed: sealed)
+                    backend.oauth?.sealedClientSecret = try reseal(value)
+                }
                 try db.execute(
-                    sql: "UPDATE member_backends SET sealed_headers = ?, sealed_environment = ? WHERE id = ?",
+                    sql: "UPDATE member_backends SET sealed_headers = ?, sealed_environment = ?, oauth = ? WHERE id = ?",
                     arguments: try MemberBackendColumns.sealedArguments(for: backend))
                 resealed[backend.id] = backend
             }

@@ -48,6 +48,14 @@ extension GatewayDatabase: UpstreamTokenStore {
         }
     }
 
+    public func grants(backend: String) async throws -> [UpstreamGrant] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM upstream_grants WHERE backend = ? ORDER BY user_id", arguments: [backend]
+            ).map(Self.grant(from:))
+        }
+    }
+
     public func usersWithGrants() async throws -> [String] {
         try await pool.read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT user_id FROM upstream_grants ORDER BY user_id")
@@ -63,6 +71,12 @@ extension GatewayDatabase: UpstreamTokenStore {
                     sealedClientSecret: row["sealed_client_secret"], authMethod: row["auth_method"],
                     registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
             }
+        }
+    }
+
+    public func deleteRegisteredClient(backend: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM upstream_clients WHERE backend = ?", arguments: [backend])
         }
     }
 

@@ -21,11 +21,8 @@ public actor UpstreamAuthorizations {
     }
 
     public nonisolated let urls: UpstreamAuthURLs
-    /// The OAuth backends as configured now (a reload, or a backend found to want OAuth, changes them).
-    let configured: @Sendable () -> [UpstreamBackendAuth]
-    public var backends: [String: UpstreamBackendAuth] {
-        Dictionary(configured().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-    }
+    /// The OAuth backends as they are now (a reload, a backend found to want OAuth, a member's change alter them).
+    let directory: any UpstreamBackendDirectory
     let http: UpstreamHTTP
     let store: any UpstreamTokenStore
     let sealer: SecretSealer
@@ -50,13 +47,13 @@ public actor UpstreamAuthorizations {
     /// `salts` gives a user's key salt (nil for an unknown user); `policy` says why a URL may not be fetched or
     /// visited; `onChange` hears of every sign-in made or lost, so the member's connection to that backend is redone.
     public init(
-        backends configured: @escaping @Sendable () -> [UpstreamBackendAuth], urls: UpstreamAuthURLs, http: OutboundHTTP,
+        backends directory: any UpstreamBackendDirectory, urls: UpstreamAuthURLs, http: OutboundHTTP,
         policy: @escaping @Sendable (String) async -> String?, store: any UpstreamTokenStore, sealer: SecretSealer,
         salts: @escaping @Sendable (String) async -> [UInt8]?,
         onChange: @escaping @Sendable (_ backend: String, _ userID: String) async -> Void = { _, _ in },
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.configured = configured
+        self.directory = directory
         self.urls = urls
         self.http = UpstreamHTTP(http: http, policy: policy)
         self.store = store
@@ -71,9 +68,19 @@ public actor UpstreamAuthorizations {
 
     // MARK: signing in
 
+    /// The OAuth backends `userID` may connect (every one for nil), by name.
+    public func backends(usableBy userID: String?) async -> [UpstreamBackendAuth] {
+        await directory.backends(usableBy: userID).sorted { ($0.displayName, $0.name) < ($1.displayName, $1.name) }
+    }
+
+    /// The backend under `name` if `userID` may connect it.
+    public func backend(_ name: String, usableBy userID: String) async -> UpstreamBackendAuth? {
+        await directory.backends(usableBy: userID).first { $0.name == name }
+    }
+
     /// The upstream's authorization URL to send the member's browser to.
     public func begin(backend name: String, userID: String) async throws(UpstreamAuthError) -> String {
-        guard let backend = backends[name] else { throw .unknownBackend(name) }
+        guard let backend = await backend(name, usableBy: userID) else { throw .unknownBackend(name) }
         do throws(UpstreamAuthError) {
             let server = try await server(for: backend)
             let client = try await clientIdentity(for: backend, server: server)
@@ -120,7 +127,7 @@ public actor UpstreamAuthorizations {
         try await save(tokens, backend: started.backend, userID: userID, resource: started.server.resource, previous: nil)
         logger.info("member connected an upstream backend", metadata: ["backend": "\(started.backend)", "user": "\(userID)"])
         await onChange(started.backend, userID)
-        return started.backend
+        return await directory.backend(started.backend)?.displayName ?? started.backend
     }
 
     /// Forgets the member's sign-in at `backend`, revoking its tokens at the upstream where it offers revocation.
@@ -128,26 +135,50 @@ public actor UpstreamAuthorizations {
         let grant = try? await store.grant(backend: name, userID: userID)
         forget(name, userID)
         try? await store.deleteGrant(backend: name, userID: userID)
-        if let grant, let backend = backends[name], let server = try? await server(for: backend),
+        if let grant, let backend = await directory.backend(name) { await revoke(grant, at: backend) }
+        if grant != nil { await onChange(name, userID) }
+    }
+
+    /// A backend that is gone (its definition removed, or no longer OAuth): every member's sign-in there is revoked
+    /// and forgotten, and so is the gateway's registration there. `backend` is the backend as it was.
+    public func forgetBackend(_ backend: UpstreamBackendAuth) async {
+        let grants = (try? await store.grants(backend: backend.name)) ?? []
+        for grant in grants {
+            forget(backend.name, grant.userID)
+            try? await store.deleteGrant(backend: backend.name, userID: grant.userID)
+            await revoke(grant, at: backend)
+        }
+        try? await store.deleteRegisteredClient(backend: backend.name)
+        servers[backend.name] = nil
+        lastErrors[backend.name] = nil
+        if !grants.isEmpty {
+            logger.info(
+                "sign-ins at a removed OAuth backend revoked",
+                metadata: ["backend": "\(backend.name)", "members": "\(grants.count)"])
+        }
+    }
+
+    /// Asks the upstream to revoke the grant's tokens (RFC 7009), where it offers revocation; failures are not fatal.
+    private func revoke(_ grant: UpstreamGrant, at backend: UpstreamBackendAuth) async {
+        let (name, userID) = (backend.name, grant.userID)
+        guard let server = try? await server(for: backend),
             let client = try? await clientIdentity(for: backend, server: server),
             let salt = await salts(userID)
+        else { return }
+        let endpoint = UpstreamTokenEndpoint(http: http, server: server, client: client)
+        if let sealed = grant.sealedRefreshToken,
+            let token = try? sealer.open(
+                sealed, ownerSalt: salt,
+                context: UpstreamSealing.grantContext(backend: name, userID: userID, field: .refreshToken))
         {
-            let endpoint = UpstreamTokenEndpoint(http: http, server: server, client: client)
-            if let sealed = grant.sealedRefreshToken,
-                let token = try? sealer.open(
-                    sealed, ownerSalt: salt,
-                    context: UpstreamSealing.grantContext(backend: name, userID: userID, field: .refreshToken))
-            {
-                await endpoint.revoke(token, hint: "refresh_token")
-            }
-            if let token = try? sealer.open(
-                grant.sealedAccessToken, ownerSalt: salt,
-                context: UpstreamSealing.grantContext(backend: name, userID: userID, field: .accessToken))
-            {
-                await endpoint.revoke(token, hint: "access_token")
-            }
+            await endpoint.revoke(token, hint: "refresh_token")
         }
-        if grant != nil { await onChange(name, userID) }
+        if let token = try? sealer.open(
+            grant.sealedAccessToken, ownerSalt: salt,
+            context: UpstreamSealing.grantContext(backend: name, userID: userID, field: .accessToken))
+        {
+            await endpoint.revoke(token, hint: "access_token")
+        }
     }
 
     /// A member who left the community: every sign-in of theirs is forgotten and revoked at its upstream.
@@ -163,22 +194,30 @@ public actor UpstreamAuthorizations {
         (try? await store.usersWithGrants()) ?? []
     }
 
-    /// Every backend the member has disconnected or never connected is left out.
+    /// The backends the member has a sign-in at, of those they may use now.
     public func connected(userID: String) async -> Set<String> {
-        Set(((try? await store.grants(userID: userID)) ?? []).map(\.backend).filter { backends[$0] != nil })
+        let usable = Set(await directory.backends(usableBy: userID).map(\.name))
+        return Set(((try? await store.grants(userID: userID)) ?? []).map(\.backend).filter(usable.contains))
     }
 
     public func isConnected(backend: String, userID: String) async -> Bool {
         (try? await store.grant(backend: backend, userID: userID)) != nil
     }
 
-    /// For `/status`: each OAuth backend, how many members are connected, the last problem signing in.
-    public func status() async -> [JSONValue] {
+    /// For `/status`: each OAuth backend `caller` may use (every one for nil), how many members are connected there,
+    /// the last problem signing in, and whether the caller is signed in there (else where they do it).
+    public func status(for caller: String?) async -> [JSONValue] {
         var rows: [JSONValue] = []
-        for name in backends.keys.sorted() {
-            let count = (try? await store.grantCount(backend: name)) ?? 0
-            var row: [String: JSONValue] = ["name": .string(name), "connected_members": .int(Int64(count))]
-            if let error = lastErrors[name] { row["last_error"] = .string(error) }
+        for backend in await backends(usableBy: caller) {
+            let count = (try? await store.grantCount(backend: backend.name)) ?? 0
+            var row: [String: JSONValue] = ["name": .string(backend.displayName), "connected_members": .int(Int64(count))]
+            if backend.displayName != backend.name { row["id"] = .string(backend.name) }
+            if let error = lastErrors[backend.name] { row["last_error"] = .string(error) }
+            if let caller {
+                let connected = await isConnected(backend: backend.name, userID: caller)
+                row["you"] = connected ? "signed in" : "needs sign-in"
+                if !connected { row["sign_in_url"] = .string(urls.connect(backend.name)) }
+            }
             rows.append(.object(row))
         }
         return rows
@@ -193,11 +232,12 @@ public actor UpstreamAuthorizations {
 
     func bearer(backend name: String, userID: String) async throws -> String {
         let key = Self.key(name, userID)
-        let required = AuthorizationRequired(backend: name, url: urls.connect(name))
         if let open = openTokens[key], !expiresSoon(open.expiresAt) { return open.token }
         if let running = refreshes[key] { return try await running.value }
+        let backend = await directory.backend(name)
+        let required = AuthorizationRequired(backend: backend?.displayName ?? name, url: urls.connect(name))
         // A grant made for another URL (the backend was pointed elsewhere since) is not sent there.
-        guard let grant = try? await store.grant(backend: name, userID: userID), let backend = backends[name],
+        guard let grant = try? await store.grant(backend: name, userID: userID), let backend,
             UpstreamDiscovery.sameResource(grant.resource, backend.url)
         else {
             throw required
@@ -238,12 +278,13 @@ public actor UpstreamAuthorizations {
     }
 
     private func refresh(_ name: String, _ userID: String, grant: UpstreamGrant, salt: [UInt8]) async throws -> String {
-        let required = AuthorizationRequired(backend: name, url: urls.connect(name))
+        let backend = await directory.backend(name)
+        let required = AuthorizationRequired(backend: backend?.displayName ?? name, url: urls.connect(name))
         guard let sealed = grant.sealedRefreshToken,
             let refreshToken = try? sealer.open(
                 sealed, ownerSalt: salt,
                 context: UpstreamSealing.grantContext(backend: name, userID: userID, field: .refreshToken)),
-            let backend = backends[name]
+            let backend
         else {
             await lose(name, userID, reason: "the token expired and there is no refresh token")
             throw required

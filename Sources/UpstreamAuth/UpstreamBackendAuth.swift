@@ -1,30 +1,38 @@
 import Foundation
 
-/// An OAuth-protected backend as the operator configured it: its URL and, when the upstream wants a client made by
-/// hand (GitHub-style), that client's id and secret.
+/// An OAuth-protected backend: its URL and, when the upstream wants a client made by hand (GitHub-style), that
+/// client's id and secret. `name` is its key in the sign-in flow (the connect link, the stored grants): a configured
+/// backend's name, or a member backend's id; `displayName` is what people read.
 public struct UpstreamBackendAuth: Sendable, Equatable {
     public var name: String
+    public var displayName: String
     public var url: String
     public var clientID: String?
     public var clientSecret: String?
     /// Scopes to ask for; the upstream's advertised ones when nil.
     public var scope: String?
-    /// Kept from members: only the operator connects it.
-    public var operatorOnly: Bool
     /// Where its protected resource metadata is, when its own 401 challenge said so; else the well-known paths.
     public var resourceMetadata: String?
 
     public init(
-        name: String, url: String, clientID: String? = nil, clientSecret: String? = nil, scope: String? = nil,
-        operatorOnly: Bool = false
+        name: String, displayName: String? = nil, url: String, clientID: String? = nil, clientSecret: String? = nil,
+        scope: String? = nil
     ) {
-        self.operatorOnly = operatorOnly
         self.name = name
+        self.displayName = displayName ?? name
         self.url = url
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.scope = scope
     }
+}
+
+/// Where the OAuth backends come from (the configuration's and the ones members defined), and who may connect each.
+public protocol UpstreamBackendDirectory: Sendable {
+    /// The OAuth backend under `name`, whoever may use it; nil when there is none now.
+    func backend(_ name: String) async -> UpstreamBackendAuth?
+    /// The OAuth backends `userID` may connect, or every one for nil.
+    func backends(usableBy userID: String?) async -> [UpstreamBackendAuth]
 }
 
 /// The gateway's own addresses in the upstream flow, all under its public URL.

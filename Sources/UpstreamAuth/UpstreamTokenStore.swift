@@ -59,11 +59,14 @@ public protocol UpstreamTokenStore: Sendable {
     func deleteGrant(backend: String, userID: String) async throws
     func grants(userID: String) async throws -> [UpstreamGrant]
     func grantCount(backend: String) async throws -> Int
+    /// Every member's sign-in at `backend`, for forgetting a backend that is gone.
+    func grants(backend: String) async throws -> [UpstreamGrant]
     /// Everyone who has a sign-in at some upstream.
     func usersWithGrants() async throws -> [String]
     func registeredClient(backend: String) async throws -> UpstreamClient?
     /// Inserts or replaces the backend's registration.
     func saveRegisteredClient(_ client: UpstreamClient) async throws
+    func deleteRegisteredClient(backend: String) async throws
 }
 
 public actor InMemoryUpstreamTokenStore: UpstreamTokenStore {
@@ -83,7 +86,11 @@ public actor InMemoryUpstreamTokenStore: UpstreamTokenStore {
     }
 
     public func grantCount(backend: String) -> Int { grantRows.values.count { $0.backend == backend } }
+    public func grants(backend: String) -> [UpstreamGrant] {
+        grantRows.values.filter { $0.backend == backend }.sorted { $0.userID < $1.userID }
+    }
     public func usersWithGrants() -> [String] { Set(grantRows.values.map(\.userID)).sorted() }
     public func registeredClient(backend: String) -> UpstreamClient? { clients[backend] }
     public func saveRegisteredClient(_ client: UpstreamClient) { clients[client.backend] = client }
+    public func deleteRegisteredClient(backend: String) { clients[backend] = nil }
 }

@@ -77,6 +77,13 @@ struct BackendsCommand: AsyncParsableCommand {
         @Option(name: .customLong("member-header"), help: "A header each member fills in with their own value.")
         var memberHeaders: [String] = []
         @Option(help: "Seconds a call may take.") var timeout: Int?
+        @Flag(help: "Each member signs in at the backend's OAuth authorization server and is reached as themselves.")
+        var oauth = false
+        @Option(help: "With --oauth: the client made by hand at the upstream, when it offers no registration.")
+        var oauthClientID: String?
+        @Flag(help: "With --oauth-client-id: that client's secret, asked for.") var oauthClientSecret = false
+        @Option(help: "With --oauth: the scopes to ask for (the upstream's advertised ones by default).")
+        var oauthScope: String?
 
         func run() async throws {
             try await reporting {
@@ -86,6 +93,14 @@ struct BackendsCommand: AsyncParsableCommand {
                 if !memberHeaders.isEmpty { input.memberHeaders = memberHeaders }
                 if !headers.isEmpty { input.headers = try BackendsCommand.askValues(headers, kind: "header") }
                 if !variables.isEmpty { input.env = try BackendsCommand.askValues(variables, kind: "variable") }
+                if oauth { input.auth = "oauth" }
+                input.oauthClientID = oauthClientID
+                input.oauthScope = oauthScope
+                if oauthClientSecret {
+                    input.oauthClientSecret =
+                        try BackendsCommand.askValues(["oauth_client_secret"], kind: "the")[
+                            "oauth_client_secret"] ?? nil
+                }
                 let backends = try await BackendsCommand.open(database)
                 let backend = try await BackendsCommand.perform { () async throws(MemberBackendError) in
                     try await backends.service.create(input, by: .operator)
@@ -180,6 +195,12 @@ struct BackendsCommand: AsyncParsableCommand {
             "updated_at": OutputFormat.json(backend.updatedAt), "updated_by": .string(backend.updatedBy),
         ]
         if let url = backend.transport.url { object["url"] = .string(url) }
+        object["auth"] = backend.oauth == nil ? "none" : "oauth"
+        if let oauth = backend.oauth {
+            if let clientID = oauth.clientID { object["oauth_client_id"] = .string(clientID) }
+            if oauth.sealedClientSecret != nil { object["oauth_client_secret"] = "set" }
+            if let scope = oauth.scope { object["oauth_scope"] = .string(scope) }
+        }
         if case .stdio(let command, let arguments) = backend.transport {
             object["command"] = .string(command)
             object["args"] = .array(arguments.map(JSONValue.string))

@@ -15,6 +15,15 @@ func memberBackend(
         updatedAt: now.addingTimeInterval(60), updatedBy: owner)
 }
 
+/// An OAuth backend: each member signs in, with a hand-made client whose secret is sealed.
+func oauthBackend(_ id: String, name: String, owner: String = User.operatorID, clientSecret: String? = "sealed-secret")
+    -> MemberBackend
+{
+    var backend = memberBackend(id, name: name, owner: owner, headers: ["X-Extra": "sealed-extra"], memberHeaders: [])
+    backend.oauth = MemberBackend.OAuth(clientID: "client-\(id)", sealedClientSecret: clientSecret, scope: "read write")
+    return backend
+}
+
 /// What a `resealAll` closure was given, in order.
 final class ResealLog: Sendable {
     private let values = Mutex<[SealedValue]>([])

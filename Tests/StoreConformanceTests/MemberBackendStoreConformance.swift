@@ -19,6 +19,8 @@ extension StoreConformance {
                     memberBackend(
                         "b4", name: "mine", scope: .user(ownerID: "discord:1"), owner: "discord:1",
                         transport: .stdio(command: "mine", arguments: [])),
+                    oauthBackend("b5", name: "notes"),
+                    oauthBackend("b6", name: "tickets", clientSecret: nil),
                 ]
                 for backend in written { try await stores.backends.insertBackend(backend) }
                 for backend in written { #expect(try await stores.backends.backend(id: backend.id) == backend) }

@@ -13,6 +13,7 @@ extension StoreConformance {
                     "b2", name: "files", scope: .user(ownerID: "discord:1"), owner: "discord:1",
                     transport: .stdio(command: "files", arguments: []), headers: [:],
                     environment: ["TOKEN": "s-token", "MODE": "s-mode"], memberHeaders: ["X-Api-Key", "X-Team"]),
+                oauthBackend("b3", name: "issues", owner: "discord:2", clientSecret: "s-client-secret"),
             ]
             for backend in backends { try await store.insertBackend(backend) }
             for backend in backends {
@@ -40,6 +41,10 @@ extension StoreConformance {
                         line(
                             SealedValue(userID: backend.ownerID, context: backend.sealContext(environment: name), sealed: sealed))
                     )
+                }
+                if let sealed = backend.oauth?.sealedClientSecret {
+                    lines.append(
+                        line(SealedValue(userID: backend.ownerID, context: backend.sealContextOAuthClientSecret, sealed: sealed)))
                 }
                 for user in ["discord:1", "discord:2"] {
                     for header in backend.memberHeaders {
@@ -70,9 +75,11 @@ extension StoreConformance {
                     let stored = try #require(try await store.backend(id: backend.id))
                     #expect(stored.sealedHeaders == backend.sealedHeaders.mapValues { "new:" + $0 })
                     #expect(stored.sealedEnvironment == backend.sealedEnvironment.mapValues { "new:" + $0 })
+                    #expect(stored.oauth?.sealedClientSecret == backend.oauth?.sealedClientSecret.map { "new:" + $0 })
                     var unsealed = stored
                     unsealed.sealedHeaders = backend.sealedHeaders
                     unsealed.sealedEnvironment = backend.sealedEnvironment
+                    unsealed.oauth = backend.oauth
                     #expect(unsealed == backend)
                     for user in ["discord:1", "discord:2"] {
                         let expected = Dictionary(

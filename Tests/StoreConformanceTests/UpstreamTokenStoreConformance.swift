@@ -24,6 +24,8 @@ extension StoreConformance {
                 #expect(try await store.grant(backend: "gh", userID: "discord:1") == Self.grant("gh", "discord:1"))
                 #expect(try await store.grants(userID: "discord:1").map(\.backend) == ["gh", "linear"])
                 #expect(try await store.grantCount(backend: "gh") == 2)
+                #expect(try await store.grants(backend: "gh").map(\.userID) == ["discord:1", "discord:2"])
+                #expect(try await store.grants(backend: "nowhere").isEmpty)
 
                 var rotated = Self.grant("gh", "discord:1", access: "v1:new", refresh: "v1:new-refresh")
                 rotated.expiresAt = nil
@@ -55,6 +57,9 @@ extension StoreConformance {
                 try await store.saveRegisteredClient(again)
                 #expect(try await store.registeredClient(backend: "gh") == again)
                 #expect(try await store.registeredClient(backend: "other") == nil)
+                try await store.deleteRegisteredClient(backend: "gh")
+                #expect(try await store.registeredClient(backend: "gh") == nil)
+                try await store.deleteRegisteredClient(backend: "gh")
             }
         }
     }

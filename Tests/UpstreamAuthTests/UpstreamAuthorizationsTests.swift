@@ -98,13 +98,33 @@ struct UpstreamAuthorizationsTests {
         let seen = Mutex<[String]>([])
     }
 
+    /// The backends as a test sets them: each usable by everyone, or only by the users listed for it.
+    final class Directory: UpstreamBackendDirectory {
+        let entries: Mutex<[(backend: UpstreamBackendAuth, users: Set<String>?)]>
+
+        init(_ entries: [(backend: UpstreamBackendAuth, users: Set<String>?)]) { self.entries = Mutex(entries) }
+
+        func backend(_ name: String) async -> UpstreamBackendAuth? {
+            entries.withLock { $0.first { $0.backend.name == name }?.backend }
+        }
+
+        func backends(usableBy userID: String?) async -> [UpstreamBackendAuth] {
+            entries.withLock { entries in
+                entries.filter { entry in userID.map { entry.users?.contains($0) ?? true } ?? true }.map(\.backend)
+            }
+        }
+
+        func remove(_ name: String) { entries.withLock { $0.removeAll { $0.backend.name == name } } }
+    }
+
     static func authorizations(
-        port: Int, store: InMemoryUpstreamTokenStore, changes: Changes, http: OutboundHTTP, clientID: String? = nil
+        port: Int, store: InMemoryUpstreamTokenStore, changes: Changes, http: OutboundHTTP, clientID: String? = nil,
+        directory: Directory? = nil
     ) -> UpstreamAuthorizations {
         let backend = UpstreamBackendAuth(
             name: "up", url: "http://127.0.0.1:\(port)/mcp", clientID: clientID, clientSecret: clientID.map { _ in "s3cret" })
         return UpstreamAuthorizations(
-            backends: { [backend] }, urls: UpstreamAuthURLs(issuer: "https://gw.example"), http: http,
+            backends: directory ?? Directory([(backend, nil)]), urls: UpstreamAuthURLs(issuer: "https://gw.example"), http: http,
             policy: { _ in nil }, store: store, sealer: SecretSealer(masterKey: .generate()),
             salts: { user in user == "nobody" ? nil : Array(repeating: 7, count: 32) },
             onChange: { backend, user in changes.seen.withLock { $0.append("\(backend)/\(user)") } },
@@ -155,6 +175,46 @@ struct UpstreamAuthorizationsTests {
             #expect(await store.grant(backend: "up", userID: "discord:1") == nil)
             #expect(changes.seen.withLock { $0 } == ["up/discord:1", "up/discord:1"])
             #expect(upstream.state.withLock { $0.registrations } == 1)
+            await http.shutdown()
+        }
+    }
+
+    @Test func onlyThoseWhoMayUseABackendSignInAndAForgottenBackendTakesEverySignInAlong() async throws {
+        let upstream = Upstream()
+        try await Self.server(upstream).test(.live) { server in
+            let http = OutboundHTTP()
+            let store = InMemoryUpstreamTokenStore()
+            let shared = UpstreamBackendAuth(
+                name: "b1", displayName: "issues", url: "http://127.0.0.1:\(server.port!)/mcp")
+            let directory = Directory([(shared, ["discord:1", "discord:2"])])
+            let authorizations = Self.authorizations(
+                port: server.port!, store: store, changes: Changes(), http: http, directory: directory)
+            await #expect(throws: UpstreamAuthError.unknownBackend("b1")) {
+                _ = try await authorizations.begin(backend: "b1", userID: "discord:3")
+            }
+            #expect(await authorizations.backends(usableBy: "discord:3").isEmpty)
+            for user in ["discord:1", "discord:2"] {
+                let location = try await authorizations.begin(backend: "b1", userID: user)
+                let query = FormBody(String(location.split(separator: "?", maxSplits: 1)[1]))
+                upstream.state.withLock { $0.challenges["code-\(user)"] = query["code_challenge"] }
+                // The page names the backend by the name people know it by.
+                #expect(
+                    try await authorizations.complete(
+                        state: query["state"] ?? "", code: "code-\(user)", error: nil, userID: user) == "issues")
+            }
+            let status = await authorizations.status(for: "discord:1")
+            #expect(status == [["name": "issues", "id": "b1", "connected_members": 2, "you": "signed in"]])
+            #expect(await store.registeredClient(backend: "b1") != nil)
+
+            directory.remove("b1")
+            await authorizations.forgetBackend(shared)
+            #expect(await store.grants(backend: "b1").isEmpty)
+            #expect(await store.registeredClient(backend: "b1") == nil)
+            // Both members' refresh and access tokens were revoked at the upstream.
+            #expect(upstream.state.withLock { Set($0.revoked) }.count == 4)
+            await #expect(throws: AuthorizationRequired.self) {
+                _ = try await authorizations.credential(backend: "b1", userID: "discord:1").bearer()
+            }
             await http.shutdown()
         }
     }

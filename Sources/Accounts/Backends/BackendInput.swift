@@ -37,11 +37,20 @@ public struct BackendInput: Decodable, Sendable, Equatable {
     public var env: [String: String?]?
     public var memberHeaders: [String]?
     public var timeoutSeconds: Int?
+    /// `oauth`: each member signs in at the upstream and is reached as themselves; `none` turns that off.
+    public var auth: String?
+    /// The client made by hand at the upstream, when it offers no registration; an empty string removes it.
+    public var oauthClientID: String?
+    /// That client's secret (written, never read back); an empty string removes it.
+    public var oauthClientSecret: String?
+    /// The scopes to ask for; an empty string asks for what the upstream advertises.
+    public var oauthScope: String?
 
     public init(
         name: String? = nil, scope: ScopeInput? = nil, transport: String? = nil, url: String? = nil, command: String? = nil,
         args: [String]? = nil, headers: [String: String?]? = nil, env: [String: String?]? = nil,
-        memberHeaders: [String]? = nil, timeoutSeconds: Int? = nil
+        memberHeaders: [String]? = nil, timeoutSeconds: Int? = nil, auth: String? = nil, oauthClientID: String? = nil,
+        oauthClientSecret: String? = nil, oauthScope: String? = nil
     ) {
         self.name = name
         self.scope = scope
@@ -53,17 +62,28 @@ public struct BackendInput: Decodable, Sendable, Equatable {
         self.env = env
         self.memberHeaders = memberHeaders
         self.timeoutSeconds = timeoutSeconds
+        self.auth = auth
+        self.oauthClientID = oauthClientID
+        self.oauthClientSecret = oauthClientSecret
+        self.oauthScope = oauthScope
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, scope, transport, url, command, args, headers, env
         case memberHeaders = "member_headers"
         case timeoutSeconds = "timeout_seconds"
+        case auth
+        case oauthClientID = "oauth_client_id"
+        case oauthClientSecret = "oauth_client_secret"
+        case oauthScope = "oauth_scope"
     }
 
     /// The field names a definition may carry; anything else is refused, so a typo never passes silently.
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
     /// Whether this change touches a secret field (which makes whoever changes a shared backend its owner).
-    var changesSecrets: Bool { !(headers?.isEmpty ?? true) || !(env?.isEmpty ?? true) }
+    var changesSecrets: Bool { !(headers?.isEmpty ?? true) || !(env?.isEmpty ?? true) || oauthClientSecret != nil }
+
+    /// Whether it sets any of the OAuth fields.
+    var changesOAuth: Bool { auth != nil || oauthClientID != nil || oauthClientSecret != nil || oauthScope != nil }
 }

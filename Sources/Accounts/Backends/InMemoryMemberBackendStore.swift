@@ -65,6 +65,10 @@ public actor InMemoryMemberBackendStore: MemberBackendStore {
                 backend.sealedEnvironment[name] = try reseal(
                     SealedValue(userID: backend.ownerID, context: backend.sealContext(environment: name), sealed: sealed))
             }
+            if let sealed = backend.oauth?.sealedClientSecret {
+                let value = SealedValue(userID: backend.ownerID, context: backend.sealContextOAuthClientSecret, sealed: sealed)
+                backend.oauth?.sealedClientSecret = try reseal(value)
+            }
             resealedBackends[id] = backend
         }
         var resealedCredentials = credentials

@@ -25,6 +25,28 @@ public struct MemberBackend: Sendable, Equatable {
         }
     }
 
+    /// A backend each member reaches as themselves by signing in at its OAuth authorization server: the client the
+    /// gateway uses there, when the upstream wants one made by hand, and the scopes to ask for.
+    public struct OAuth: Sendable, Equatable, Codable {
+        public var clientID: String?
+        /// Sealed under the owner's key, like the headers.
+        public var sealedClientSecret: String?
+        /// Scopes to ask for; the upstream's advertised ones when nil.
+        public var scope: String?
+
+        public init(clientID: String? = nil, sealedClientSecret: String? = nil, scope: String? = nil) {
+            self.clientID = clientID
+            self.sealedClientSecret = sealedClientSecret
+            self.scope = scope
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case clientID = "client_id"
+            case sealedClientSecret = "sealed_client_secret"
+            case scope
+        }
+    }
+
     public var id: String
     public var ownerID: String
     public var scope: BackendScope
@@ -38,6 +60,8 @@ public struct MemberBackend: Sendable, Equatable {
     /// Headers every member who uses it fills in with their own value (their API key), sealed under their own key.
     public var memberHeaders: [String]
     public var timeoutSeconds: Int
+    /// Set when each member signs in at the upstream instead; nil for a backend that carries its own secrets.
+    public var oauth: OAuth?
     public var createdAt: Date
     public var updatedAt: Date
     /// Who made the last change.
@@ -46,7 +70,7 @@ public struct MemberBackend: Sendable, Equatable {
     public init(
         id: String, ownerID: String, scope: BackendScope, name: String, transport: Transport,
         sealedHeaders: [String: String] = [:], sealedEnvironment: [String: String] = [:], memberHeaders: [String] = [],
-        timeoutSeconds: Int = 60, createdAt: Date, updatedAt: Date, updatedBy: String
+        timeoutSeconds: Int = 60, oauth: OAuth? = nil, createdAt: Date, updatedAt: Date, updatedBy: String
     ) {
         self.id = id
         self.ownerID = ownerID
@@ -57,6 +81,7 @@ public struct MemberBackend: Sendable, Equatable {
         self.sealedEnvironment = sealedEnvironment
         self.memberHeaders = memberHeaders
         self.timeoutSeconds = timeoutSeconds
+        self.oauth = oauth
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.updatedBy = updatedBy
@@ -72,6 +97,7 @@ public struct MemberBackend: Sendable, Equatable {
     /// What a sealed value of this backend is bound to.
     public func sealContext(header name: String) -> SealContext { SealContext(rowID: id, field: "header:" + name.lowercased()) }
     public func sealContext(environment name: String) -> SealContext { SealContext(rowID: id, field: "env:" + name) }
+    public var sealContextOAuthClientSecret: SealContext { SealContext(rowID: id, field: "oauth:client_secret") }
     /// A member's own value of a member header: bound to the member too.
     public func sealContext(memberHeader name: String, userID: String) -> SealContext {
         SealContext(rowID: id + "/" + userID, field: "member-header:" + name.lowercased())

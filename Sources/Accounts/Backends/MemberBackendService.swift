@@ -73,6 +73,7 @@ public struct MemberBackendService: Sendable {
             transport: transport, createdAt: at, updatedAt: at, updatedBy: viewer.userID)
         try apply(input, to: &backend)
         try await sealSecrets(input, into: &backend, previousOwner: nil)
+        try Self.checkOAuthShape(backend)
         do {
             try await store.insertBackend(backend)
         } catch let error as MemberBackendStoreError {
@@ -111,6 +112,7 @@ public struct MemberBackendService: Sendable {
             backend.ownerID = viewer.userID
         }
         try await sealSecrets(input, into: &backend, previousOwner: previousOwner)
+        try Self.checkOAuthShape(backend)
         backend.updatedAt = now()
         backend.updatedBy = viewer.userID
         do {
@@ -174,6 +176,10 @@ public struct MemberBackendService: Sendable {
         for (name, sealed) in backend.sealedEnvironment {
             opened.environment[name] = try sealer.open(
                 sealed, ownerSalt: ownerSalt, context: backend.sealContext(environment: name))
+        }
+        if let sealed = backend.oauth?.sealedClientSecret {
+            opened.oauthClientSecret = try sealer.open(
+                sealed, ownerSalt: ownerSalt, context: backend.sealContextOAuthClientSecret)
         }
         if !backend.memberHeaders.isEmpty {
             let userSalt = try await salt(of: userID)
@@ -309,6 +315,11 @@ public struct MemberBackendService: Sendable {
                     backend.sealedEnvironment[name] = sealer.seal(
                         value, ownerSalt: ownerSalt, context: backend.sealContext(environment: name))
                 }
+                if let sealed = backend.oauth?.sealedClientSecret {
+                    let context = backend.sealContextOAuthClientSecret
+                    let value = try sealer.open(sealed, ownerSalt: oldSalt, context: context)
+                    backend.oauth?.sealedClientSecret = sealer.seal(value, ownerSalt: ownerSalt, context: context)
+                }
             } catch {
                 throw MemberBackendError(.invalid, "its stored secrets cannot be opened; set all of them again")
             }
@@ -347,6 +358,7 @@ public struct MemberBackendService: Sendable {
                 throw MemberBackendError(.limit, "at most \(limits.variablesPerBackend) variables")
             }
         }
+        try applyOAuth(input, to: &backend, ownerSalt: ownerSalt)
         if let clash = backend.memberHeaders.first(where: { member in
             backend.sealedHeaders.keys.contains { $0.lowercased() == member.lowercased() }
         }) {
@@ -393,6 +405,10 @@ public struct MemberBackendService: Sendable {
         fields += (input.env ?? [:]).keys.sorted().map { "env.\($0)" }
         if input.memberHeaders != nil { fields.append("member_headers") }
         if input.timeoutSeconds != nil { fields.append("timeout_seconds") }
+        if input.auth != nil { fields.append("auth") }
+        if input.oauthClientID != nil { fields.append("oauth_client_id") }
+        if input.oauthClientSecret != nil { fields.append("oauth_client_secret") }
+        if input.oauthScope != nil { fields.append("oauth_scope") }
         return BackendChange(
             action: action, backendID: backend.id, name: backend.name, actor: viewer.userID, owner: backend.ownerID,
             fields: fields)
@@ -405,4 +421,6 @@ public struct OpenedSecrets: Sendable {
     public var environment: [String: String] = [:]
     /// Member headers the caller has not filled in.
     public var missing: [String] = []
+    /// An OAuth backend's hand-made client secret.
+    public var oauthClientSecret: String?
 }

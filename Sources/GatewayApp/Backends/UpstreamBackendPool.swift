@@ -54,10 +54,9 @@ actor UpstreamBackendPool: SubjectBackendProvider {
             instances[key]?.lastUsed = .now
             return existing.backend
         }
-        guard let placeholder = template.backend as? SignInRequiredBackend,
-            case .streamableHTTP(let url) = placeholder.definition.transport
+        guard let definition = (template.backend as? SignInRequiredBackend)?.definition,
+            case .streamableHTTP(let url) = definition.transport
         else { return template }
-        let definition = placeholder.definition
         let backend: any Backend
         if await authorizations.isConnected(backend: definition.name, userID: subject) {
             backend = StreamableHTTPBackend(

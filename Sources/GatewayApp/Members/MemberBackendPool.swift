@@ -6,11 +6,12 @@ import MCPCore
 import MCPGateway
 import OutboundHTTP
 import Synchronization
+import UpstreamAuth
 
 /// The member backends in use: for each caller, the definitions their scope admits, each made into a running backend
 /// at first use and shut down after `idle` without use. A backend with member headers runs once per member, with that
-/// member's own values; one without runs once, with its owner's secrets. A definition costs nothing but its row while
-/// nobody uses it.
+/// member's own values, and so does an OAuth backend, with that member's own sign-in; any other runs once, with its
+/// owner's secrets. A definition costs nothing but its row while nobody uses it.
 actor MemberBackendPool: MemberBackendResolver {
     struct Entry {
         let managed: ManagedBackend
@@ -37,6 +38,8 @@ actor MemberBackendPool: MemberBackendResolver {
     private var making: [String: Task<ManagedBackend?, Never>] = [:]
     /// Definitions whose secrets would not open (a tampered row): unusable, shown in `/status`, never fatal.
     private(set) var unusable: [String: String] = [:]
+    /// Members' sign-ins at the OAuth backends among the definitions; set once, right after the pool is made.
+    private var upstream: UpstreamAuthorizations?
 
     init(
         service: MemberBackendService, store: any MemberBackendStore, accounts: MemberAccounts?, registry: BackendRegistry,
@@ -56,6 +59,7 @@ actor MemberBackendPool: MemberBackendResolver {
     /// Reads the definitions again (at start, and after every change); running backends of changed or removed
     /// definitions are shut down, to be made anew at next use.
     func reload() async {
+        let previous = definitions
         do {
             definitions = try await store.allBackends()
             anyDefinitions.withLock { $0 = !definitions.isEmpty }
@@ -70,6 +74,23 @@ actor MemberBackendPool: MemberBackendResolver {
             await retire(entry.managed)
         }
         unusable = unusable.filter { current[$0.key] != nil }
+        await forgetSignIns(atRemovedOAuthBackendsOf: previous)
+    }
+
+    func attach(upstream: UpstreamAuthorizations) {
+        self.upstream = upstream
+    }
+
+    /// An OAuth backend removed, no longer OAuth, or pointed at another URL: its members' sign-ins there are revoked
+    /// and forgotten (in the background: the upstream may be slow to answer).
+    private func forgetSignIns(atRemovedOAuthBackendsOf previous: [MemberBackend]) async {
+        guard let upstream else { return }
+        let now = Dictionary(uniqueKeysWithValues: definitions.map { ($0.id, $0) })
+        for old in previous where old.oauth != nil {
+            if let current = now[old.id], current.oauth != nil, current.transport == old.transport { continue }
+            guard let auth = await upstreamAuth(of: old) else { continue }
+            Task { await upstream.forgetBackend(auth) }
+        }
     }
 
     nonisolated func resolve(for subject: String) async -> MemberResolution {
@@ -117,7 +138,7 @@ actor MemberBackendPool: MemberBackendResolver {
         var reachable: [ManagedBackend] = []
         let now = ContinuousClock.now
         for definition in definitions where ScopePolicy.maySee(definition.scope, viewer: viewer) {
-            let user = definition.memberHeaders.isEmpty ? definition.ownerID : subject
+            let user = definition.memberHeaders.isEmpty && definition.oauth == nil ? definition.ownerID : subject
             let key = definition.id + "/" + user
             if var entry = running[key], entry.definitionUpdatedAt == definition.updatedAt {
                 entry.lastUsed = now
@@ -145,7 +166,6 @@ actor MemberBackendPool: MemberBackendResolver {
         return reachable
     }
 
-    /// Shuts down the backends nobody used for `idle`.
     /// After a change through the service: the definitions again, and a member's changed credential takes effect at
     /// their next call (their connection with the old value is shut down).
     func changed(_ change: BackendChange) async {
@@ -157,6 +177,12 @@ actor MemberBackendPool: MemberBackendResolver {
         await reload()
     }
 
+    /// A member's sign-in at one of the OAuth backends was made or lost: their instance is remade at their next call.
+    func signInChanged(backendID: String, userID: String) async {
+        if let entry = running.removeValue(forKey: backendID + "/" + userID) { await retire(entry.managed) }
+    }
+
+    /// Shuts down the backends nobody used for `idle`.
     func closeIdle() async {
         let now = ContinuousClock.now
         let stale = running.filter { now - $0.value.lastUsed >= idle }
@@ -175,6 +201,37 @@ actor MemberBackendPool: MemberBackendResolver {
     private func retire(_ managed: ManagedBackend) async {
         await registry.release(managed)
         await managed.shutdown()
+    }
+
+    // MARK: OAuth backends
+
+    /// The OAuth backends among the definitions that `userID` may see (every one for nil), as the sign-in flow needs
+    /// them: keyed by their id, named by their name, with the client secret opened.
+    func oauthBackends(usableBy userID: String?) async -> [UpstreamBackendAuth] {
+        guard definitions.contains(where: { $0.oauth != nil }) else { return [] }
+        let candidates = if let userID { await visibleDefinitions(for: userID) } else { definitions }
+        var backends: [UpstreamBackendAuth] = []
+        for definition in candidates where definition.oauth != nil {
+            if let auth = await upstreamAuth(of: definition) { backends.append(auth) }
+        }
+        return backends
+    }
+
+    func oauthBackend(id: String) async -> UpstreamBackendAuth? {
+        guard let definition = definitions.first(where: { $0.id == id && $0.oauth != nil }) else { return nil }
+        return await upstreamAuth(of: definition)
+    }
+
+    private func upstreamAuth(of definition: MemberBackend) async -> UpstreamBackendAuth? {
+        guard let oauth = definition.oauth, case .streamableHTTP(let url) = definition.transport else { return nil }
+        var secret: String?
+        if oauth.sealedClientSecret != nil {
+            guard let opened = try? await service.openSecrets(of: definition, for: definition.ownerID) else { return nil }
+            secret = opened.oauthClientSecret
+        }
+        return UpstreamBackendAuth(
+            name: definition.id, displayName: definition.name, url: url, clientID: oauth.clientID, clientSecret: secret,
+            scope: oauth.scope)
     }
 
     /// How many member backends are defined and running, and which are unusable and why: for `/status`.
@@ -200,20 +257,40 @@ actor MemberBackendPool: MemberBackendResolver {
         if !secrets.missing.isEmpty {
             backend = UnavailableBackend(
                 message: "set your \(secrets.missing.joined(separator: ", ")) for \(definition.name) at \(issuer)/me")
+        } else if definition.oauth != nil {
+            backend = await makeOAuthBackend(definition, secrets: secrets, for: user)
         } else {
-            backend = await makeBackend(definition, secrets: secrets)
+            backend = await makeBackend(definition, secrets: secrets, credential: nil)
         }
+        var settings = ManagedBackend.Settings(
+            name: definition.id, prefix: definition.name, transport: definition.transport.name,
+            timeout: .seconds(definition.timeoutSeconds), toolFilter: ToolFilter(allow: [], deny: []))
+        // A call to a tool of it that the caller's list does not show (not signed in yet) still goes to it, to be
+        // answered with the sign-in link.
+        settings.perSubject = definition.oauth != nil
         let managed = ManagedBackend(
-            settings: .init(
-                name: definition.id, prefix: definition.name, transport: definition.transport.name,
-                timeout: .seconds(definition.timeoutSeconds), toolFilter: ToolFilter(allow: [], deny: [])),
+            settings: settings,
             backend: backend, uriPrefix: ExposedNames.uriPrefix(for: definition.name) + "-" + definition.id.suffix(6),
             logger: logger)
         await registry.adopt(managed)
         return managed
     }
 
-    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets) async -> any Backend {
+    /// The caller's own connection to an OAuth backend once they have signed in there, else its place asking them to.
+    private func makeOAuthBackend(_ definition: MemberBackend, secrets: OpenedSecrets, for user: String) async
+        -> any Backend
+    {
+        guard let upstream else { return UnavailableBackend(message: "OAuth backends are not available") }
+        guard await upstream.isConnected(backend: definition.id, userID: user) else {
+            return SignInRequiredBackend(name: definition.name, url: upstream.urls.connect(definition.id))
+        }
+        return await makeBackend(
+            definition, secrets: secrets, credential: upstream.credential(backend: definition.id, userID: user))
+    }
+
+    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets, credential: (any BackendCredential)?)
+        async -> any Backend
+    {
         switch definition.transport {
         case .streamableHTTP(let url), .sse(let url):
             // The operator's own backends go where they say; a member's only to the public address checked now.
@@ -236,7 +313,7 @@ actor MemberBackendPool: MemberBackendResolver {
                 } else {
                     StreamableHTTPBackend(
                         name: definition.name, url: url, headers: secrets.headers, http: outbound,
-                        gatewayVersion: GatewayVersion.current, logger: logger)
+                        gatewayVersion: GatewayVersion.current, logger: logger, credential: credential)
                 }
             return pinned.map { PinnedBackend(backend, http: $0) } ?? backend
         case .stdio(let command, let arguments):
