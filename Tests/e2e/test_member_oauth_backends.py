@@ -27,7 +27,7 @@ from member_backend_helpers import (
     tools_of,
     wait_for,
 )
-from upstream_fixtures import Upstream, connect
+from upstream_fixtures import Upstream, connect, oauth_status
 
 SWEEP_TIMEOUT = 15.0
 
@@ -49,15 +49,6 @@ def upstream(tmp_path):
         yield up
     finally:
         up.stop()
-
-
-def status_rows(gw, token: str) -> list[dict]:
-    import httpx2
-
-    with httpx2.Client(timeout=10, trust_env=False) as http:
-        r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200, r.text
-        return r.json()["oauth_backends"]
 
 
 def grant_rows(gw, backend_id: str) -> list[tuple]:
@@ -82,7 +73,7 @@ def test_a_members_own_oauth_backend_is_reached_as_themselves_and_by_nobody_else
         assert not [t for t in tools_of(gw, ana_token) if t.startswith("issues__")]
         refused = call_tool(gw, ana_token, "issues__whoami")
         assert f"/me/connect?backend={backend_id}" in error_text(refused) and "issues" in error_text(refused), refused
-        row = next(r for r in status_rows(gw, ana_token) if r.get("id") == backend_id)
+        row = next(r for r in oauth_status(gw, ana_token) if r.get("id") == backend_id)
         assert row["name"] == "issues" and row["you"] == "needs sign-in", row
         page = ana_me.page().text
         assert "Connect issues" in page and "each person signs in there" in page
@@ -91,11 +82,11 @@ def test_a_members_own_oauth_backend_is_reached_as_themselves_and_by_nobody_else
         assert done.status_code == 200 and "Connected issues" in done.text, done.text[:2000]
         wait_for(lambda: "issues__whoami" in tools_of(gw, ana_token), what="ana's list to show the upstream's tools")
         assert text_of(call_tool(gw, ana_token, "issues__whoami")) == "user=ana-at-upstream"
-        assert next(r for r in status_rows(gw, ana_token) if r.get("id") == backend_id)["you"] == "signed in"
+        assert next(r for r in oauth_status(gw, ana_token) if r.get("id") == backend_id)["you"] == "signed in"
 
         # Ben does not see Ana's personal backend: not in his list or /status, and he cannot start a sign-in there.
         assert not [t for t in tools_of(gw, ben_token) if t.startswith("issues__")]
-        assert not [r for r in status_rows(gw, ben_token) if r.get("id") == backend_id]
+        assert not [r for r in oauth_status(gw, ben_token) if r.get("id") == backend_id]
         r = ben_me.http.get(gw.url(f"/me/connect?backend={backend_id}"))
         assert r.status_code == 404 and "location" not in r.headers, r.text[:1000]
         assert backend_id not in error_text(call_tool(gw, ben_token, "issues__whoami"))
@@ -222,5 +213,5 @@ def test_the_operator_adds_a_global_oauth_backend_from_the_command_line_and_ever
     assert text_of(call_tool(gw, token, "wiki__whoami")) == "user=ana"
     assert {" ".join(a["scopes"] or []) for a in upstream.events("authorization")} == {"mcp"}
     # The operator's own token sees it in /status with how many members are connected.
-    row = next(r for r in status_rows(gw, operator_token(gw, "status")) if r.get("id") == wiki["id"])
+    row = next(r for r in oauth_status(gw, operator_token(gw, "status")) if r.get("id") == wiki["id"])
     assert row["name"] == "wiki" and row["connected_members"] == 1, row

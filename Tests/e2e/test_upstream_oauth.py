@@ -29,7 +29,7 @@ from member_backend_helpers import (
     tools_of,
     wait_for,
 )
-from upstream_fixtures import Upstream, connect, follow_upstream
+from upstream_fixtures import Upstream, connect, follow_upstream, oauth_status
 
 from mcp import types
 
@@ -52,15 +52,6 @@ def dcr_setup(tmp_path, discord_fake):  # noqa: F811
         upstream.stop()
 
 
-def status_of(gw: Gateway, token: str) -> dict:
-    import httpx2
-
-    with httpx2.Client(timeout=10, trust_env=False) as http:
-        r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
 def test_two_members_each_sign_in_and_the_upstream_sees_each_of_them(dcr_setup):
     gw, fake, upstream = dcr_setup
     ana, ben = new_member(fake), new_member(fake)
@@ -68,7 +59,7 @@ def test_two_members_each_sign_in_and_the_upstream_sees_each_of_them(dcr_setup):
 
     # Before signing in: no tools of it, /status says so, a call gets the link (never another member's access).
     assert not [t for t in tools_of(gw, ana_token) if t.startswith("up__")]
-    row = next(r for r in status_of(gw, ana_token)["oauth_backends"] if r["name"] == "up")
+    row = next(r for r in oauth_status(gw, ana_token) if r["name"] == "up")
     assert row["you"] == "needs sign-in" and row["sign_in_url"].endswith("/me/connect?backend=up"), row
     refused = call_tool(gw, ana_token, "up__whoami")
     assert "/me/connect?backend=up" in error_text(refused), refused
@@ -342,7 +333,7 @@ def test_the_operator_signs_in_through_their_admin_session(tmp_path):
             dashboard = browser.get(gw.url("/admin")).text
             assert "<strong>up</strong>: connected" in dashboard and f'href="{link}"' not in dashboard
         assert text_of(call_tool(gw, token, "up__whoami")) == "user=the-operator"
-        row = next(r for r in status_of(gw, token)["oauth_backends"] if r["name"] == "up")
+        row = next(r for r in oauth_status(gw, token) if r["name"] == "up")
         assert row["you"] == "signed in" and row["connected_members"] == 1, row
     finally:
         gw.stop()
@@ -382,7 +373,7 @@ def test_a_backend_that_answers_with_an_oauth_challenge_becomes_an_oauth_backend
     try:
         ana = new_member(discord_fake)
         token = member_mcp_token(gw, discord_fake, ana)
-        wait_for(lambda: any(r["name"] == "up" for r in status_of(gw, token)["oauth_backends"]),
+        wait_for(lambda: any(r["name"] == "up" for r in oauth_status(gw, token)),
                  what="the backend to be run as an OAuth backend")
         assert "/me/connect?backend=up" in error_text(call_tool(gw, token, "up__whoami"))
         me = me_sign_in(gw, discord_fake, ana)

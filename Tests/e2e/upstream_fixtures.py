@@ -102,3 +102,11 @@ def follow_upstream(me: Me, authorize_url: str, login: str) -> httpx2.Response:
 def callback_path(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + "?" + parts.query
+
+
+def oauth_status(gw, token: str) -> list[dict]:
+    """The OAuth backends as /status shows them to the holder of `token`."""
+    with httpx2.Client(timeout=10, trust_env=False) as http:
+        r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return r.json()["oauth_backends"]
