@@ -46,9 +46,10 @@ bench: system-deps venv
 	$(VENV)/bin/python bench/compare_bench.py --bin .build/release/mcp-gateway --write
 	$(VENV)/bin/python bench/members_bench.py --bin .build/release/mcp-gateway
 
-# System packages the build needs (the SQLite headers); installs them only when missing.
+# System packages the build needs (the SQLite headers) and the sandbox of command backends runs on (bubblewrap, and
+# socat for their proxied network); installs them only when missing.
 system-deps:
-	@scripts/install-system-deps.sh
+	@scripts/install-system-deps.sh bubblewrap socat
 
 # The headless browser of the browser tests (Tests/e2e/browser.py), Debian's Chromium; installed only when
 # missing. CHROMIUM_BIN names another Chromium instead.

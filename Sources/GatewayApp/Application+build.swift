@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MCPBackends
 import MCPGateway
 import Mustache
 import NIOCore
@@ -50,12 +51,14 @@ public func buildApplication(
     let bearer = BearerAuthenticator(configuration: oauth, grants: grants, personalTokens: database)
 
     let http = OutboundHTTP()
+    let sandbox = await CommandSandbox.locate(
+        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs, logger: logger)
     let registry: BackendRegistry
     // The reloader runs a backend found to want OAuth as an OAuth backend; it is made after the registry.
     let reloaderReference = Mutex<BackendReloader?>(nil)
     do {
         registry = try BackendFactory.makeRegistry(
-            backends, settings: settings, http: http, environment: environment,
+            backends, settings: settings, http: http, sandbox: sandbox, environment: environment,
             onOAuthChallenge: { name, challenge in reloaderReference.withLock { $0 }?.challengeHook(name, challenge) },
             logger: logger)
     } catch {
@@ -64,7 +67,7 @@ public func buildApplication(
     }
     let reloader = BackendReloader(
         settings: settings, definitions: backends, environment: reloadEnvironment ?? { environment }, registry: registry,
-        http: http, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
+        http: http, sandbox: sandbox, drain: .seconds(settings.shutdownTimeoutSeconds), logger: logger)
     reloaderReference.withLock { $0 = reloader }
     let auditor = AuditRecorder(sink: database, logger: logger)
     let members: MemberPlatform

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MCPBackends
 import OutboundHTTP
 import Storage
 
@@ -27,9 +28,12 @@ public func checkConfiguration(settings: GatewaySettings, environment: [String: 
     let client = OutboundHTTP()
     var logger = Logger(label: "check-config")
     logger.logLevel = .critical
+    let sandbox = await CommandSandbox.locate(
+        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs, logger: logger)
     do {
         for planned in BackendFactory.plan(backends) {
-            _ = try BackendFactory.makeManaged(planned, http: client, environment: environment, logger: logger)
+            _ = try BackendFactory.makeManaged(
+                planned, http: client, sandbox: sandbox, environment: environment, logger: logger)
         }
     } catch {
         await client.shutdown()

@@ -49,6 +49,11 @@ public struct GatewaySettings: Sendable, Equatable {
     public var memberBackendLimit = 20
     /// How long a member backend nobody uses stays connected.
     public var memberBackendIdleSeconds = 600
+    /// Where each command backend's sandbox keeps its own files (a directory its user can reach, so not the data
+    /// directory).
+    public var sandboxDirectory = NSTemporaryDirectory() + "mcp-gateway-sandboxes-\(getuid())"
+    /// The host users sandboxes run as, one each, when the gateway runs as root.
+    public var sandboxUserIDs: ClosedRange<UInt32> = 200_000...200_999
 
     public init() {}
 
@@ -81,6 +86,8 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let memberPrivateHosts = "GATEWAY_MEMBER_PRIVATE_HOSTS"
         public static let memberBackendLimit = "GATEWAY_MEMBER_BACKEND_LIMIT"
         public static let memberBackendIdle = "GATEWAY_MEMBER_BACKEND_IDLE"
+        public static let sandboxDirectory = "GATEWAY_SANDBOX_DIR"
+        public static let sandboxUserIDs = "GATEWAY_SANDBOX_UIDS"
     }
 
     /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
@@ -130,6 +137,18 @@ public struct GatewaySettings: Sendable, Equatable {
         if let value = list(Name.memberPrivateHosts) { settings.memberPrivateHosts = value.map { $0.lowercased() } }
         if let value = try integer(Name.memberBackendLimit, range: 0...1000) { settings.memberBackendLimit = value }
         if let value = try integer(Name.memberBackendIdle, range: 10...86_400) { settings.memberBackendIdleSeconds = value }
+        if let value = text(Name.sandboxDirectory) {
+            guard value.hasPrefix("/") else { throw SettingsError(Name.sandboxDirectory, "must be an absolute path") }
+            settings.sandboxDirectory = value
+        }
+        if let raw = text(Name.sandboxUserIDs) {
+            let bounds = raw.split(separator: "-").map { UInt32($0.trimmingCharacters(in: .whitespaces)) }
+            guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1000, low <= high else {
+                throw SettingsError(
+                    Name.sandboxUserIDs, "must be a range of unused host user ids such as 200000-200999 (got \"\(raw)\")")
+            }
+            settings.sandboxUserIDs = low...high
+        }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {
                 throw SettingsError(Name.allowLoopbackMetadataDocumentsForTests, "must be true or false")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MCPCore
 import Subprocess
+import Synchronization
 
 #if canImport(System)
     import System
@@ -11,7 +12,8 @@ import Subprocess
 
 /// A backend run as a child process speaking newline-delimited JSON-RPC on stdin and stdout.
 /// Every client request shares the one child; its stderr goes to the log under the backend's name.
-/// When the child dies, open requests fail and the next `connect` starts a new one.
+/// When the child dies, open requests fail and the next `connect` starts a new one. A sandboxed one runs in a
+/// `CommandSandbox` under its profile, and is stopped when its output goes past the profile's limits.
 public actor StdioBackend: Backend {
     public struct Launch: Sendable {
         public var command: String
@@ -33,8 +35,20 @@ public actor StdioBackend: Backend {
 
     static let maximumLineBytes = 16 * 1024 * 1024
 
+    /// The sandbox a command runs in, and under which profile.
+    public struct Sandboxing: Sendable {
+        public var sandbox: CommandSandbox
+        public var profile: SandboxProfile
+
+        public init(sandbox: CommandSandbox, profile: SandboxProfile) {
+            self.sandbox = sandbox
+            self.profile = profile
+        }
+    }
+
     let name: String
     let launch: Launch
+    let sandboxing: Sandboxing?
     let clientInfo: JSONValue
     let logger: Logger
     private var peer: ChannelPeer?
@@ -45,9 +59,10 @@ public actor StdioBackend: Backend {
     private var isShutDown = false
     private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
 
-    public init(name: String, launch: Launch, gatewayVersion: String, logger: Logger) {
+    public init(name: String, launch: Launch, sandboxing: Sandboxing? = nil, gatewayVersion: String, logger: Logger) {
         self.name = name
         self.launch = launch
+        self.sandboxing = sandboxing
         self.clientInfo = BackendNegotiation.clientInfo(version: gatewayVersion)
         var logger = logger
         logger[metadataKey: "backend"] = .string(name)
@@ -109,12 +124,47 @@ public actor StdioBackend: Backend {
             outboundWriter.yield(line)
         }
         self.peer = peer
-        let launch = self.launch
         let logger = self.logger
+        let configured = self.launch
+        let sandboxing = self.sandboxing
+        process = Task { [weak self] in
+            var launch = configured
+            var prepared: CommandSandbox.Prepared?
+            if let sandboxing {
+                do {
+                    prepared = try await sandboxing.sandbox.prepare(configured, profile: sandboxing.profile)
+                    launch = prepared?.launch ?? launch
+                } catch {
+                    outboundWriter.finish()
+                    await peer.close(.unreachable("cannot start \(configured.command) in its sandbox: \(error)"))
+                    logger.warning("backend process not started: \(error)")
+                    await self?.processEnded(peer)
+                    return
+                }
+            }
+            let reason = await Self.run(
+                launch, prepared: prepared, limits: sandboxing?.profile.limits, outbound: outbound, peer: peer, logger: logger)
+            if let prepared, let sandboxing { await sandboxing.sandbox.release(prepared) }
+            outboundWriter.finish()
+            await peer.close(reason)
+            logger.warning("backend process ended: \(reason)")
+            await self?.processEnded(peer)
+        }
+        return peer
+    }
+
+    /// Runs the child until it exits, relaying `outbound` to its stdin and its stdout to `peer`; returns why it ended.
+    /// With `limits` (a sandboxed child), a line or a minute of output past them stops it.
+    private static func run(
+        _ launch: Launch, prepared: CommandSandbox.Prepared?, limits: SandboxLimits?, outbound: AsyncStream<[UInt8]>,
+        peer: ChannelPeer, logger: Logger
+    ) async -> BackendError {
         let executable: Executable = launch.command.contains("/") ? .path(FilePath(launch.command)) : .name(launch.command)
-        var options = PlatformOptions()
-        // A process group of its own, so that a wrapper (npx, uv run) and what it starts stop together.
-        options.processGroupID = 0
+        var options = prepared.map(CommandSandbox.options) ?? PlatformOptions()
+        if prepared == nil {
+            // A process group of its own, so that a wrapper (npx, uv run) and what it starts stop together.
+            options.processGroupID = 0
+        }
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(3))]
         let environment = Environment.custom(
             Dictionary(
@@ -122,52 +172,67 @@ public actor StdioBackend: Backend {
                     Environment.Key(rawValue: key).map { ($0, value) }
                 }))
         let directory = launch.workingDirectory.map { FilePath($0) }
-
-        process = Task { [weak self] in
-            let reason: BackendError
-            do {
-                let result = try await Subprocess.run(
-                    executable, arguments: Arguments(launch.arguments), environment: environment, workingDirectory: directory,
-                    platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
-                ) { execution in
-                    logger.info("backend process started", metadata: ["pid": "\(execution.processIdentifier.value)"])
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await line in outbound {
-                                do { _ = try await execution.standardInputWriter.write(line) } catch { break }
-                            }
+        let report = ChildReport()
+        do {
+            let result = try await Subprocess.run(
+                executable, arguments: Arguments(launch.arguments), environment: environment, workingDirectory: directory,
+                platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
+            ) { execution in
+                logger.info("backend process started", metadata: ["pid": "\(execution.processIdentifier.value)"])
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await line in outbound {
+                            do { _ = try await execution.standardInputWriter.write(line) } catch { break }
                         }
-                        group.addTask {
-                            await Self.readLines(execution.standardError, limit: 64 * 1024) { line in
-                                let text = String(decoding: line, as: UTF8.self)
-                                if !text.isEmpty { logger.notice("\(text)", metadata: ["stream": "stderr"]) }
-                            }
-                        }
-                        // The child's stdout ending means it is gone (or going): stop the writer with it.
-                        await Self.readLines(execution.standardOutput, limit: Self.maximumLineBytes) { line in
-                            guard !line.isEmpty else { return }
-                            guard let value = try? JSONValue.parseMessage(line) else {
-                                logger.debug("ignoring a line on stdout that is not JSON")
-                                return
-                            }
-                            await peer.receive(value)
-                        }
-                        outboundWriter.finish()
-                        group.cancelAll()
                     }
+                    group.addTask {
+                        _ = await Self.readLines(execution.standardError, limit: 64 * 1024) { line in
+                            let text = String(decoding: line, as: UTF8.self)
+                            guard !text.isEmpty else { return }
+                            report.lastError.withLock { $0 = String(text.prefix(300)) }
+                            logger.notice("\(text)", metadata: ["stream": "stderr"])
+                        }
+                    }
+                    // The child's stdout ending means it is gone (or going): stop the writer with it.
+                    let overflow = await Self.readLines(
+                        execution.standardOutput, limit: limits?.messageBytes ?? Self.maximumLineBytes,
+                        strict: limits != nil, perMinute: limits?.outputBytesPerMinute
+                    ) { line in
+                        guard !line.isEmpty else { return }
+                        guard let value = try? JSONValue.parseMessage(line) else {
+                            logger.debug("ignoring a line on stdout that is not JSON")
+                            return
+                        }
+                        await peer.receive(value)
+                    }
+                    if let overflow {
+                        report.stopped.withLock { $0 = overflow }
+                        try? execution.send(signal: .kill)
+                    }
+                    group.cancelAll()
                 }
-                reason = .unreachable("the process exited (\(result.terminationStatus))")
-            } catch is CancellationError {
-                reason = .shutDown
-            } catch {
-                reason = .unreachable("cannot start \(launch.command): \(error)")
             }
-            outboundWriter.finish()
-            await peer.close(reason)
-            logger.warning("backend process ended: \(reason)")
-            await self?.processEnded(peer)
+            if let overflow = report.stopped.withLock({ $0 }) { return .unreachable("stopped: it \(overflow)") }
+            return .unreachable(
+                Self.exitDescription(result.terminationStatus, limits: limits, lastError: report.lastError.withLock { $0 }))
+        } catch is CancellationError {
+            return .shutDown
+        } catch {
+            return .unreachable("cannot start \(launch.command): \(error)")
         }
-        return peer
+    }
+
+    /// Why the process ended, as `/status` shows it: its exit, the limit that stopped it, its last word on stderr.
+    static func exitDescription(_ status: TerminationStatus, limits: SandboxLimits?, lastError: String) -> String {
+        var text: String
+        switch status {
+        case .exited(let code): text = "the process exited (\(code))"
+        case .signaled(let signal) where signal == SIGXCPU && limits != nil:
+            text = "the process used up its CPU time limit (\(limits?.cpuSeconds ?? 0) s)"
+        case .signaled(let signal): text = "the process was stopped by signal \(signal)"
+        }
+        if !lastError.isEmpty { text += ": " + lastError }
+        return text
     }
 
     /// Forgets the process, so that the next `connect` starts a new one, and tells the gateway.
@@ -179,30 +244,52 @@ public actor StdioBackend: Backend {
         if !isShutDown { notificationHandler?(BackendNotification(method: BackendNotification.disconnected, params: nil)) }
     }
 
+    /// Hands `handle` each line of `sequence`. A line past `limit` is dropped whole rather than buffered without end;
+    /// when `strict`, it (or more than `perMinute` bytes in a minute) ends the reading instead, and says why.
     private static func readLines(
-        _ sequence: SubprocessOutputSequence, limit: Int, _ handle: ([UInt8]) async -> Void
-    ) async {
+        _ sequence: SubprocessOutputSequence, limit: Int, strict: Bool = false, perMinute: Int? = nil,
+        _ handle: ([UInt8]) async -> Void
+    ) async -> String? {
         var line: [UInt8] = []
         var discarding = false
+        var minute = ContinuousClock.now
+        var bytesThisMinute = 0
         do {
             for try await buffer in sequence {
                 let bytes = buffer.withUnsafeBytes { Array($0) }
+                if let perMinute {
+                    if ContinuousClock.now - minute >= .seconds(60) {
+                        minute = .now
+                        bytesThisMinute = 0
+                    }
+                    bytesThisMinute += bytes.count
+                    if bytesThisMinute > perMinute { return "wrote more than \(perMinute) bytes in a minute" }
+                }
                 var start = 0
                 for (index, byte) in bytes.enumerated() where byte == 0x0A {
                     if !discarding { line.append(contentsOf: bytes[start..<index]) }
-                    if !discarding { await handle(line) }
+                    if !discarding, !(strict && line.count > limit) { await handle(line) }
+                    if strict && line.count > limit { return "wrote a line longer than \(limit) bytes" }
                     line.removeAll(keepingCapacity: true)
                     discarding = false
                     start = index + 1
                 }
                 if !discarding { line.append(contentsOf: bytes[start...]) }
-                // A line past the limit is dropped whole rather than buffered without end.
                 if line.count > limit {
+                    if strict { return "wrote a line longer than \(limit) bytes" }
                     line.removeAll()
                     discarding = true
                 }
             }
         } catch {}
         if !line.isEmpty && !discarding { await handle(line) }
+        return nil
     }
+}
+
+/// What a child's streams tell the task that waits for it to end.
+private final class ChildReport: Sendable {
+    let lastError = Mutex("")
+    /// Why the gateway stopped it, if it did.
+    let stopped = Mutex<String?>(nil)
 }

@@ -40,10 +40,11 @@ import Testing
         let definitions = try BackendConfiguration.load(settings: settings, environment: environment)
         let client = OutboundHTTP()
         let registry = try BackendFactory.makeRegistry(
-            definitions, settings: settings, http: client, environment: environment, logger: TestGateway.logger)
+            definitions, settings: settings, http: client, sandbox: .unavailable("not needed"), environment: environment,
+            logger: TestGateway.logger)
         let reloader = BackendReloader(
             settings: settings, definitions: definitions, environment: { environment }, registry: registry, http: client,
-            drain: .seconds(1), logger: TestGateway.logger)
+            sandbox: .unavailable("not needed"), drain: .seconds(1), logger: TestGateway.logger)
         return Fixture(file: file, reloader: reloader, registry: registry, client: client)
     }
 

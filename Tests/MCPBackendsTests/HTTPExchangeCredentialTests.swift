@@ -27,7 +27,6 @@ struct HTTPExchangeCredentialTests {
             guard authorization == "Bearer fresh" else {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
             }
-            var request = request
             let body = try await request.body.collect(upTo: 65536)
             let id = (try? JSONValue.parse(Array(body.readableBytesView)))?["id"] ?? .null
             let answer = JSONRPC.result(id: id, ["ok": true])

@@ -1,6 +1,6 @@
 """Run a program under the system call restrictions of deploy/systemd/mcp-gateway.service, without systemd.
 
-    python systemd_sandbox.py PROGRAM [ARG...]
+    python systemd_sandbox.py [--drop-in FILE] PROGRAM [ARG...]
 
 systemd enforces SystemCallFilter=, SystemCallErrorNumber=, RestrictAddressFamilies= and MemoryDenyWriteExecute=
 with a seccomp filter; this builds the equivalent filter with libseccomp (through ctypes, so nothing to install on
@@ -11,7 +11,8 @@ Debian, where systemd depends on libseccomp2) and then execs PROGRAM under it:
 - no memory that is writable and executable at once, and no mprotect() or shmat() that makes memory executable (how
   systemd implements MemoryDenyWriteExecute=).
 
-The groups are expanded by `systemd-analyze syscall-filter`, so the list is the installed systemd's. The rest of the
+With --drop-in, the drop-in's lines are read after the unit's, as systemd reads them (an empty value resets the
+name). The groups are expanded by `systemd-analyze syscall-filter`, so the list is the installed systemd's. The rest of the
 unit (namespaces, read-only file system, the dynamic user) is not reproduced: those need systemd itself.
 """
 
@@ -43,15 +44,20 @@ class ArgCmp(ctypes.Structure):
     _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
 
 
-def unit_settings(path: Path = UNIT) -> dict[str, list[str]]:
-    """The unit's `Name=value` lines, every value of each name in order (comments and sections dropped)."""
+def unit_settings(path: Path = UNIT, *drop_ins: Path) -> dict[str, list[str]]:
+    """The unit's `Name=value` lines, then its drop-ins', every value of each name in order (comments and sections
+    dropped; an empty value forgets the ones before it)."""
     settings: dict[str, list[str]] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";", "[")):
-            continue
-        name, _, value = line.partition("=")
-        settings.setdefault(name.strip(), []).append(value.strip())
+    for file in (path, *drop_ins):
+        for line in file.read_text().splitlines():
+            line = line.strip()
+            if not line or line.startswith(("#", ";", "[")):
+                continue
+            name, _, value = line.partition("=")
+            if not value.strip():
+                settings[name.strip()] = [""]
+                continue
+            settings.setdefault(name.strip(), []).append(value.strip())
     return settings
 
 
@@ -155,9 +161,13 @@ def install_filter(settings: dict[str, list[str]]) -> None:
 
 
 def main(argv: list[str]) -> None:
+    drop_ins: list[Path] = []
+    while argv[:1] == ["--drop-in"] and len(argv) > 1:
+        drop_ins.append(Path(argv[1]))
+        argv = argv[2:]
     if not argv:
         sys.exit(__doc__)
-    settings = unit_settings()
+    settings = unit_settings(UNIT, *drop_ins)
     if not re.search(r"\S", " ".join(settings.get("SystemCallFilter", []))):
         sys.exit(f"{UNIT} has no SystemCallFilter=")
     install_filter(settings)

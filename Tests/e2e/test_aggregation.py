@@ -52,9 +52,9 @@ def fleet(tmp_path_factory):
         "beta": {"url": processes["beta"].url, "transport": "sse"},
         "delta": {"url": processes["delta"].url},
         "many": {"url": processes["many"].url},
-        "gamma": {"command": stdio[0], "args": stdio[1:], "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
+        "gamma": {"command": stdio[0], "args": stdio[1:], "sandbox": False, "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
         # Same prefix as alpha: every tool name collides, and the gateway must still expose them all.
-        "twin": {"command": twin[0], "args": twin[1:], "prefix": "alpha"},
+        "twin": {"command": twin[0], "args": twin[1:], "sandbox": False, "prefix": "alpha"},
     })
     gw = Gateway(work / "gateway", {"BACKENDS_FILE": str(backends_file), "ALPHA_KEY": "k-alpha"}, name="fleet gateway")
     gw.start()

@@ -166,7 +166,7 @@ async def _names(client) -> set[str]:
 
 def test_a_crashed_stdio_backend_is_restarted(setup_factory, tmp_path):
     command = fixture_args("gamma", "stdio")
-    setup = setup_factory(backends={}, extra_entries={"gamma": {"command": command[0], "args": command[1:]}})
+    setup = setup_factory(backends={}, extra_entries={"gamma": {"command": command[0], "args": command[1:], "sandbox": False}})
 
     async def crash(client):
         return await client.call_tool("gamma__crash", {})
@@ -192,7 +192,7 @@ def test_a_cancelled_call_stops_the_backend_work(setup_factory, tmp_path, mode, 
     markers.mkdir()
     if backend == "stdio":
         command = fixture_args("work", "stdio", marker_dir=markers)
-        setup = setup_factory(backends={}, extra_entries={"work": {"command": command[0], "args": command[1:]}})
+        setup = setup_factory(backends={}, extra_entries={"work": {"command": command[0], "args": command[1:], "sandbox": False}})
     else:
         process = BackendProcess(tmp_path, "work", handshake_only=backend == "handshake", marker_dir=markers)
         setup = setup_factory(backends={"work": process})
@@ -234,7 +234,7 @@ def test_stdio_children_stop_with_the_gateway(setup_factory, tmp_path):
     import re
 
     command = fixture_args("gamma", "stdio")
-    setup = setup_factory(backends={}, extra_entries={"gamma": {"command": command[0], "args": command[1:]}})
+    setup = setup_factory(backends={}, extra_entries={"gamma": {"command": command[0], "args": command[1:], "sandbox": False}})
     wait_until(lambda: setup.status()["gamma"]["state"] == "up", 30, "gamma up")
     pids = [int(p) for p in re.findall(r"backend=gamma pid=(\d+)", setup.gw.stderr())]
     assert pids, setup.gw.stderr()

@@ -233,7 +233,7 @@ def test_a_removed_stdio_backend_stops_its_process(setup, backends, tmp_path):
     gw, token, file = setup
     stdio = fixture_args("delta", "stdio")
     write(file, {"alpha": {"url": backends["alpha"].url},
-                 "delta": {"command": stdio[0], "args": stdio[1:], "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}}})
+                 "delta": {"command": stdio[0], "args": stdio[1:], "sandbox": False, "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}}})
     wait_until(lambda: "delta__echo" in tool_names(gw, token), "the stdio backend's tools")
     assert gw.proc is not None
     children = wait_until(lambda: _children(gw.proc.pid), "the stdio child")

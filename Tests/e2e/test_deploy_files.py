@@ -18,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +44,8 @@ BACKENDS_REFERENCE = REPO_ROOT / "backends.reference.jsonc"
 CONFIG_DIR = REPO_ROOT / "config"
 SYSTEMD_UNIT = REPO_ROOT / "deploy" / "systemd" / "mcp-gateway.service"
 SANDBOX = Path(__file__).resolve().parent / "systemd_sandbox.py"
+SYSTEMD_DROP_IN = REPO_ROOT / "deploy" / "systemd" / "sandbox.conf"
+PROBE_SERVER = Path(__file__).resolve().parent / "backends" / "sandbox_probe.py"
 FUNNEL_HOST_PORT = "${TS_CERT_DOMAIN}:443"
 STOCK_UID = "10001"
 
@@ -747,8 +750,12 @@ def test_sandbox_refuses_what_the_unit_forbids():
         "except OSError: refused.append('wx')\n"
         "try: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)\n"
         "except OSError: refused.append('netlink')\n"
+        "import tempfile\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "if libc.mount(b'none', b'/', b'tmpfs', 0, None) != 0 and ctypes.get_errno() == 1: refused.append('mount')\n"
+        # On a scratch directory, and taken down again, should the filter ever let it through.
+        "target = tempfile.mkdtemp().encode()\n"
+        "if libc.mount(b'none', target, b'tmpfs', 0, None) != 0 and ctypes.get_errno() == 1: refused.append('mount')\n"
+        "else: libc.umount2(target, 0)\n"
         "mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE)\n"
         "socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()\n"
         "print(','.join(refused))\n"
@@ -773,7 +780,7 @@ def test_gateway_works_under_the_units_system_call_filter(tmp_path, monkeypatch)
     stdio = fixture_args("local", "stdio")
     entries = {
         "web": {"url": f"http://localhost:{web.port}/mcp"},  # replaces the 127.0.0.1 URL gateway_in_front writes
-        "local": {"command": stdio[0], "args": stdio[1:], "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
+        "local": {"command": stdio[0], "args": stdio[1:], "sandbox": False, "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
     }
     with gateway_in_front(tmp_path, {"web": web}, entries, name="sandboxed gateway") as (gw, token):
         with httpx2.Client(timeout=60, trust_env=False) as http:
@@ -784,7 +791,39 @@ def test_gateway_works_under_the_units_system_call_filter(tmp_path, monkeypatch)
                 assert answer.get("isError") is not True, response_message(r)
                 assert "5" in json.dumps(answer), answer
         assert gw.stop() == 0, gw.logs()
-    assert "Operation not permitted" not in gw.logs()
+    # Nothing fails for want of a system call, but the sandbox of command backends, which the unit alone forbids.
+    logs = gw.logs().splitlines()
+    assert any("command backends cannot be sandboxed here" in line for line in logs), gw.logs()
+    assert not [line for line in logs if "Operation not permitted" in line and "cannot be sandboxed" not in line]
+
+
+@_needs_sandbox
+def test_with_the_sandbox_drop_in_command_backends_run_in_their_sandbox_under_the_unit(tmp_path, monkeypatch):
+    """deploy/systemd/sandbox.conf relaxes just enough of the unit for bubblewrap: a sandboxed command backend
+    starts and answers under the unit's filter with the drop-in's additions."""
+    real = binary_path()
+    wrapper = tmp_path / "sandboxed-gateway"
+    wrapper.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{SANDBOX}" --drop-in "{SYSTEMD_DROP_IN}" "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(gateway_module, "binary_path", lambda: wrapper)
+    # A folder each sandbox's own host user can read (pytest's are its owner's only).
+    scripts = Path(tempfile.mkdtemp(prefix="probe-"))
+    try:
+        scripts.chmod(0o755)
+        shutil.copy(PROBE_SERVER, scripts / "sandbox_probe.py")
+        entries = {"probe": {"command": "/usr/bin/python3", "args": [str(scripts / "sandbox_probe.py")],
+                             "sandbox": {"binds": [str(scripts)]}}}
+        with gateway_in_front(tmp_path, {}, entries, name="gateway with the sandbox drop-in") as (gw, token):
+            with httpx2.Client(timeout=60, trust_env=False) as http:
+                r = post_modern(http, gw, token, "tools/call",
+                                {"name": "probe__echo", "arguments": {"text": "in a box"}},
+                                headers={"Mcp-Name": "probe__echo"})
+                assert result(r)["content"][0]["text"] == "in a box", response_message(r)
+            assert gw.stop() == 0, gw.logs()
+        assert "cannot be sandboxed" not in gw.logs()
+    finally:
+        shutil.rmtree(scripts, ignore_errors=True)
 
 
 # --- docker compose itself, where installed -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ def setup(tmp_path_factory):
     work = tmp_path_factory.mktemp("elicitation")
     stdio = fixture_args("gamma", "stdio", handshake_only=True)
     processes = {"alpha": BackendProcess(work, "alpha"), "delta": BackendProcess(work, "delta", handshake_only=True)}
-    with gateway_in_front(work, processes, {"gamma": {"command": stdio[0], "args": stdio[1:]}},
+    with gateway_in_front(work, processes, {"gamma": {"command": stdio[0], "args": stdio[1:], "sandbox": False}},
                           name="elicitation gateway") as setup:
         yield setup
 

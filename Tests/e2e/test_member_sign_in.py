@@ -256,7 +256,7 @@ def module_setup(tmp_path_factory: pytest.TempPathFactory):
     try:
         stdio = fixture_args("alpha", "stdio")
         backends = write_backends_file(work / "backends.json", {
-            "alpha": {"command": stdio[0], "args": stdio[1:], "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
+            "alpha": {"command": stdio[0], "args": stdio[1:], "sandbox": False, "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}},
         })
         gw = signin_gateway(work / "gateway", fake, "sign-in gateway", BACKENDS_FILE=str(backends))
         yield Setup(gw, fake)

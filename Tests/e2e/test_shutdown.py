@@ -111,7 +111,7 @@ def test_sigterm_lets_a_slow_call_finish_stops_stdio_children_and_keeps_its_audi
     markers.mkdir()
     stdio = fixture_args("gamma", "stdio")
     processes = {"alpha": BackendProcess(tmp_path, "alpha", marker_dir=markers)}
-    entries = {"gamma": {"command": stdio[0], "args": stdio[1:], "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}}}
+    entries = {"gamma": {"command": stdio[0], "args": stdio[1:], "sandbox": False, "env": {"FASTMCP_CHECK_FOR_UPDATES": "off"}}}
     with gateway_in_front(tmp_path, processes, entries, name="draining gateway") as (gw, token):
         run_sdk_client(gw, token, lambda client: client.call_tool("gamma__echo", {"text": "wake the child"}))
         children = _children(gw.proc.pid)

@@ -1,4 +1,5 @@
 import DiscordBackend
+import MCPBackends
 import MCPCore
 
 /// One backend as configured: where it is, how to reach it, and what of it to expose.
@@ -20,6 +21,8 @@ public struct BackendDefinition: Sendable, Equatable {
         /// Variables set for the child on top of a minimal inherited environment.
         public var environment: [String: String]
         public var workingDirectory: String?
+        /// The sandbox it runs in; nil when the operator turned it off for this backend.
+        public var sandbox: SandboxProfile? = SandboxProfile()
     }
 
     public var name: String

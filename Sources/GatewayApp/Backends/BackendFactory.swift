@@ -21,7 +21,7 @@ enum BackendFactory {
     typealias ChallengeHook = @Sendable (String, OAuthChallenge) -> Void
 
     static func makeRegistry(
-        _ definitions: [BackendDefinition], settings: GatewaySettings, http: OutboundHTTP,
+        _ definitions: [BackendDefinition], settings: GatewaySettings, http: OutboundHTTP, sandbox: CommandSandbox,
         environment: [String: String], onOAuthChallenge: ChallengeHook? = nil,
         logger: Logger
     ) throws(SettingsError) -> BackendRegistry {
@@ -29,7 +29,8 @@ enum BackendFactory {
         for planned in plan(definitions) {
             managed.append(
                 try makeManaged(
-                    planned, http: http, environment: environment, onOAuthChallenge: onOAuthChallenge, logger: logger))
+                    planned, http: http, sandbox: sandbox, environment: environment, onOAuthChallenge: onOAuthChallenge,
+                    logger: logger))
         }
         return BackendRegistry(backends: managed, listTimeout: .seconds(settings.listTimeoutSeconds))
     }
@@ -48,8 +49,8 @@ enum BackendFactory {
     }
 
     static func makeManaged(
-        _ planned: Planned, http: OutboundHTTP, environment: [String: String], onOAuthChallenge: ChallengeHook? = nil,
-        logger: Logger
+        _ planned: Planned, http: OutboundHTTP, sandbox: CommandSandbox, environment: [String: String],
+        onOAuthChallenge: ChallengeHook? = nil, logger: Logger
     ) throws(SettingsError) -> ManagedBackend {
         let definition = planned.definition
         var settings = ManagedBackend.Settings(
@@ -64,7 +65,7 @@ enum BackendFactory {
                 settings: settings, backend: SignInRequiredBackend(definition: definition, url: UpstreamAuthURLs.connectPath),
                 uriPrefix: planned.uriPrefix, logger: logger)
         }
-        var backend = try makeBackend(definition, http: http, environment: environment, logger: logger)
+        var backend = try makeBackend(definition, http: http, sandbox: sandbox, environment: environment, logger: logger)
         if let onOAuthChallenge, case .streamableHTTP = definition.transport {
             let name = definition.name
             backend = OAuthChallengeWatch(backend) { challenge in onOAuthChallenge(name, challenge) }
@@ -73,7 +74,8 @@ enum BackendFactory {
     }
 
     static func makeBackend(
-        _ definition: BackendDefinition, http: OutboundHTTP, environment: [String: String], logger: Logger
+        _ definition: BackendDefinition, http: OutboundHTTP, sandbox: CommandSandbox, environment: [String: String],
+        logger: Logger
     ) throws(SettingsError) -> any Backend {
         switch definition.transport {
         case .streamableHTTP(let url):
@@ -85,13 +87,23 @@ enum BackendFactory {
                 name: definition.name, url: url, headers: definition.headers, http: http,
                 gatewayVersion: GatewayVersion.current, logger: logger)
         case .stdio(let command):
+            var sandboxing: StdioBackend.Sandboxing?
+            if let profile = command.sandbox {
+                if case .unavailable(let reason) = sandbox.availability {
+                    throw SettingsError(
+                        definition.source,
+                        "backend \"\(definition.name)\" is a command, and commands run in a sandbox, which this host "
+                            + "cannot make: \(reason). Install bubblewrap, or set \"sandbox\": false for this backend")
+                }
+                sandboxing = .init(sandbox: sandbox, profile: profile)
+            }
             return StdioBackend(
                 name: definition.name,
                 launch: .init(
                     command: command.command, arguments: command.arguments,
                     environment: childEnvironment(command.environment, gateway: environment),
                     workingDirectory: command.workingDirectory),
-                gatewayVersion: GatewayVersion.current, logger: logger)
+                sandboxing: sandboxing, gatewayVersion: GatewayVersion.current, logger: logger)
         case .discord(let settings):
             return DiscordBackend(
                 name: definition.name, settings: settings, http: http, version: GatewayVersion.current)

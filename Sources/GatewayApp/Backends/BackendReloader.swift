@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MCPBackends
 import MCPCore
 import MCPGateway
 import Metrics
@@ -22,6 +23,7 @@ actor BackendReloader {
     private let environment: @Sendable () -> [String: String]
     private let registry: BackendRegistry
     private let http: OutboundHTTP
+    private let sandbox: CommandSandbox
     private let drain: Duration
     private let logger: Logger
     private var running: [String: BackendFactory.Planned]
@@ -35,9 +37,10 @@ actor BackendReloader {
 
     init(
         settings: GatewaySettings, definitions: [BackendDefinition], environment: @escaping @Sendable () -> [String: String],
-        registry: BackendRegistry, http: OutboundHTTP, drain: Duration, logger: Logger
+        registry: BackendRegistry, http: OutboundHTTP, sandbox: CommandSandbox, drain: Duration, logger: Logger
     ) {
         self.settings = settings
+        self.sandbox = sandbox
         self.environment = environment
         self.registry = registry
         self.http = http
@@ -105,7 +108,8 @@ actor BackendReloader {
             for name in added + replaced {
                 started.append(
                     try BackendFactory.makeManaged(
-                        desired[name]!, http: http, environment: values, onOAuthChallenge: challengeHook, logger: logger))
+                        desired[name]!, http: http, sandbox: sandbox, environment: values, onOAuthChallenge: challengeHook,
+                        logger: logger))
             }
         } catch {
             refuse(error.description, trigger: trigger, quietlyIfRepeated: false)

@@ -1,5 +1,6 @@
 import DiscordBackend
 import Foundation
+import MCPBackends
 import MCPCore
 
 /// Reads `backends.json`: `{"backends": {name: {...}}}`, or a Claude-Desktop-style `{"mcpServers": {...}}` as it is;
@@ -9,6 +10,7 @@ enum BackendsFile {
     static let knownFields: Set<String> = [
         "url", "transport", "type", "command", "args", "env", "cwd", "prefix", "headers", "timeout_seconds", "enabled",
         "disabled", "tools", "operator_only", "auth", "oauth_client_id", "oauth_client_secret", "oauth_scope",
+        "sandbox",
     ]
 
     static func parse(_ bytes: [UInt8], source: String, environment: [String: String]) throws(BackendConfigurationError)
@@ -166,13 +168,21 @@ private struct BackendEntry {
             guard !command.isEmpty else { throw fail("command", "must not be empty") }
             let arguments = try stringList(fields, "args")
             let cwd = try string(fields, "cwd")
+            let sandbox: SandboxProfile?
+            do throws(SandboxSettings.Problem) {
+                sandbox = try SandboxSettings.profile(fields["sandbox"])
+            } catch {
+                throw fail(error.field, error.message)
+            }
             return .stdio(
-                .init(command: command, arguments: arguments, environment: try stringMap(fields, "env"), workingDirectory: cwd))
+                .init(
+                    command: command, arguments: arguments, environment: try stringMap(fields, "env"), workingDirectory: cwd,
+                    sandbox: sandbox))
         }
         guard let url else {
             throw fail(nil, "needs \"url\" (an HTTP backend), \"command\" (a stdio backend) or \"type\": \"discord\"")
         }
-        for field in ["args", "env", "cwd"] where fields[field] != nil {
+        for field in ["args", "env", "cwd", "sandbox"] where fields[field] != nil {
             throw fail(field, "only stdio backends (with \"command\") take \"\(field)\"")
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),

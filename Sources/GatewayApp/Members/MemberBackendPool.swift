@@ -199,7 +199,7 @@ actor MemberBackendPool: MemberBackendResolver {
     }
 
     private func retire(_ managed: ManagedBackend) async {
-        await registry.release(managed)
+        registry.release(managed)
         await managed.shutdown()
     }
 
