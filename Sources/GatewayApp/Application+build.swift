@@ -52,7 +52,8 @@ public func buildApplication(
 
     let http = OutboundHTTP()
     let sandbox = await CommandSandbox.locate(
-        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs, logger: logger)
+        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs,
+        egress: MemberAddressPolicy(allowedHosts: settings.memberPrivateHosts).egressPolicy, logger: logger)
     let registry: BackendRegistry
     // The reloader runs a backend found to want OAuth as an OAuth backend; it is made after the registry.
     let reloaderReference = Mutex<BackendReloader?>(nil)

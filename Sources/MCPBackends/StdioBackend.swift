@@ -224,12 +224,19 @@ public actor StdioBackend: Backend {
 
     /// Why the process ended, as `/status` shows it: its exit, the limit that stopped it, its last word on stderr.
     static func exitDescription(_ status: TerminationStatus, limits: SandboxLimits?, lastError: String) -> String {
-        var text: String
+        // A sandbox's process is bwrap's child: bwrap reports a death by signal as 128 plus the signal.
+        var signal: CInt?
         switch status {
-        case .exited(let code): text = "the process exited (\(code))"
-        case .signaled(let signal) where signal == SIGXCPU && limits != nil:
-            text = "the process used up its CPU time limit (\(limits?.cpuSeconds ?? 0) s)"
-        case .signaled(let signal): text = "the process was stopped by signal \(signal)"
+        case .signaled(let number): signal = number
+        case .exited(let code) where limits != nil && code > 128 && code < 128 + 64: signal = code - 128
+        case .exited: signal = nil
+        }
+        var text: String
+        switch (status, signal) {
+        case (_, SIGXCPU?): text = "the process used up its CPU time limit (\(limits?.cpuSeconds ?? 0) s)"
+        case (_, let signal?): text = "the process was stopped by signal \(signal)"
+        case (.exited(let code), nil): text = "the process exited (\(code))"
+        case (.signaled, nil): text = "the process was stopped"
         }
         if !lastError.isEmpty { text += ": " + lastError }
         return text

@@ -5,14 +5,17 @@ import MCPCore
 /// A command backend's `"sandbox"` setting: `false` (the operator's own backends only), absent or `true` (the
 /// default profile), or an object that changes the profile:
 /// `{"network": "none"|"proxy"|"host", "binds": ["/path"], "memory_mb": 2048, "cpu_seconds": 600, "processes": 64,
-/// "open_files": 256, "tmp_mb": 64}`.
+/// "open_files": 256, "tmp_mb": 64, "message_mb": 16, "output_mb_per_minute": 256}`.
 enum SandboxSettings {
     struct Problem: Error {
         var field: String
         var message: String
     }
 
-    static let fields: Set<String> = ["network", "binds", "memory_mb", "cpu_seconds", "processes", "open_files", "tmp_mb"]
+    static let fields: Set<String> = [
+        "network", "binds", "memory_mb", "cpu_seconds", "processes", "open_files", "tmp_mb", "message_mb",
+        "output_mb_per_minute",
+    ]
 
     /// The profile `value` asks for; nil for `false`.
     static func profile(_ value: JSONValue?) throws(Problem) -> SandboxProfile? {
@@ -48,6 +51,10 @@ enum SandboxSettings {
         if let value = try number(settings, "processes", 1...4096) { profile.limits.processes = value }
         if let value = try number(settings, "open_files", 16...65_536) { profile.limits.openFiles = value }
         if let value = try number(settings, "tmp_mb", 1...65_536) { profile.limits.tmpBytes = value * mebibyte }
+        if let value = try number(settings, "message_mb", 1...256) { profile.limits.messageBytes = Int(value * mebibyte) }
+        if let value = try number(settings, "output_mb_per_minute", 1...65_536) {
+            profile.limits.outputBytesPerMinute = Int(value * mebibyte)
+        }
         return profile
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MCPBackends
 import MCPCore
 import NIOPosix
 import OAuthServer
@@ -73,5 +74,20 @@ final class PinnedBackend: Backend {
     func shutdown() async {
         await inner.shutdown()
         await http.shutdown()
+    }
+}
+
+extension MemberAddressPolicy {
+    /// What a sandboxed command's proxied network may reach: what a member's backend may (public addresses, and the
+    /// hosts the operator allows as private), connected to at the address checked now.
+    var egressPolicy: EgressPolicy {
+        { host, port in
+            let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            switch await destination(for: "http://" + authority) {
+            case .allowedHost: return .connect(host: host)
+            case .pinned(_, let address): return .connect(host: address)
+            case .refused(let reason): return .refused(reason)
+            }
+        }
     }
 }

@@ -99,8 +99,9 @@ public struct BubblewrapInvocation: Sendable, Equatable {
             for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] {
                 environment[name] = proxy
             }
-            environment["NO_PROXY"] = "localhost,127.0.0.1,::1"
-            environment["no_proxy"] = "localhost,127.0.0.1,::1"
+            // Its own loopback only ("localhost" names nothing inside: there is no hosts file).
+            environment["NO_PROXY"] = "127.0.0.1,::1"
+            environment["no_proxy"] = "127.0.0.1,::1"
         }
         return environment
     }

@@ -24,6 +24,8 @@ public actor CommandSandbox {
         public var launch: StdioBackend.Launch
         public var runtimeDirectory: String
         var userID: UInt32?
+        /// The proxy a sandbox with a proxied network reaches the world through.
+        var egress: EgressProxy?
     }
 
     public nonisolated let availability: Availability
@@ -34,6 +36,9 @@ public actor CommandSandbox {
     /// Where each sandbox's own files go (`passwd`, `group`, the proxy's socket), one directory each.
     let runtimeRoot: String
     let userIDs: ClosedRange<UInt32>?
+    /// What a sandbox with a proxied network may reach; without it, such a sandbox is refused.
+    let egressPolicy: EgressPolicy?
+    let logger: Logger
     let rootLinks: [String: String]
     let rootDirectories: [String]
     private var usersInUse: Set<UInt32> = []
@@ -43,8 +48,11 @@ public actor CommandSandbox {
 
     init(
         availability: Availability, bubblewrap: String, prlimit: String, setpriv: String = "", runtimeRoot: String,
-        userIDs: ClosedRange<UInt32>?, rootLinks: [String: String], rootDirectories: [String]
+        userIDs: ClosedRange<UInt32>?, egressPolicy: EgressPolicy? = nil, logger: Logger = Logger(label: "sandbox"),
+        rootLinks: [String: String], rootDirectories: [String]
     ) {
+        self.egressPolicy = egressPolicy
+        self.logger = logger
         self.availability = availability
         self.bubblewrap = bubblewrap
         self.prlimit = prlimit
@@ -65,9 +73,10 @@ public actor CommandSandbox {
     /// Finds `bwrap` and `prlimit` on the usual paths and runs `true` in a sandbox to see that namespaces work.
     /// `runtimeRoot` may be shared by several gateways on one host: each keeps its sandboxes' files in a directory
     /// of its own below it, and starts taking users at a random place in `userIDs`.
-    public static func locate(runtimeRoot shared: String, userIDs: ClosedRange<UInt32> = 200_000...200_999, logger: Logger)
-        async -> CommandSandbox
-    {
+    public static func locate(
+        runtimeRoot shared: String, userIDs: ClosedRange<UInt32> = 200_000...200_999, egress: EgressPolicy? = nil,
+        logger: Logger
+    ) async -> CommandSandbox {
         let runtimeRoot = shared + "/" + String(getpid())
         let (links, directories) = hostLayout()
         let users = getuid() == 0 ? userIDs : nil
@@ -101,7 +110,7 @@ public actor CommandSandbox {
         }
         let sandbox = CommandSandbox(
             availability: .available, bubblewrap: bubblewrap, prlimit: prlimit, setpriv: setpriv, runtimeRoot: runtimeRoot,
-            userIDs: users, rootLinks: links, rootDirectories: directories)
+            userIDs: users, egressPolicy: egress, logger: logger, rootLinks: links, rootDirectories: directories)
         if let failure = await sandbox.trial() { return unavailable(failure) }
         return sandbox
     }
@@ -111,11 +120,10 @@ public actor CommandSandbox {
         let launch = StdioBackend.Launch(command: "/usr/bin/true", arguments: [], environment: [:], workingDirectory: nil)
         let prepared: Prepared
         do {
-            prepared = try prepare(launch, profile: SandboxProfile())
+            prepared = try await prepare(launch, profile: SandboxProfile())
         } catch {
             return "\(error)"
         }
-        defer { release(prepared) }
         do {
             let (status, errors) = try await withTimeout(.seconds(10)) {
                 let result = try await Subprocess.run(
@@ -124,12 +132,14 @@ public actor CommandSandbox {
                     output: .discarded, error: .string(limit: 4096))
                 return (result.terminationStatus, result.standardError)
             }
+            await release(prepared)
             guard status.isSuccess else {
                 let message = errors.trimmingCharacters(in: .whitespacesAndNewlines)
                 return "bwrap cannot make a sandbox here (\(status)): \(message.prefix(300))"
             }
             return nil
         } catch {
+            await release(prepared)
             return "bwrap could not be run: \(error)"
         }
     }
@@ -144,12 +154,15 @@ public actor CommandSandbox {
 
     /// The launch of `launch`'s command in a sandbox of `profile`: `prlimit` sets the limits and starts `bwrap`,
     /// which starts the command. Refused when the command is not inside what the sandbox binds.
-    public func prepare(_ launch: StdioBackend.Launch, profile: SandboxProfile) throws(SandboxError) -> Prepared {
+    public func prepare(_ launch: StdioBackend.Launch, profile: SandboxProfile) async throws(SandboxError) -> Prepared {
         guard availability == .available else {
             if case .unavailable(let reason) = availability { throw .unavailable(reason) }
             throw .unavailable("unknown")
         }
         let executable = try resolve(launch, profile: profile)
+        if profile.network == .proxy, egressPolicy == nil {
+            throw .unavailable("no egress proxy is set up for a sandbox whose network is \"proxy\"")
+        }
         let user = try takeUser()
         serial += 1
         let directory = runtimeRoot + "/" + String(serial)
@@ -167,6 +180,17 @@ public actor CommandSandbox {
             if let user { usersInUse.remove(user) }
             throw .setup("cannot make the sandbox's directory \(directory): \(error.localizedDescription)")
         }
+        var egress: EgressProxy?
+        if profile.network == .proxy, let egressPolicy {
+            do {
+                egress = try await EgressProxy.start(
+                    socketPath: directory + "/egress.sock", policy: egressPolicy, logger: logger)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                if let user { usersInUse.remove(user) }
+                throw .setup("cannot start the sandbox's egress proxy: \(error)")
+            }
+        }
         let invocation = BubblewrapInvocation(
             profile: profile, rootLinks: rootLinks, rootDirectories: rootDirectories, runtimeDirectory: directory,
             executable: executable, arguments: launch.arguments, workingDirectory: launch.workingDirectory)
@@ -180,11 +204,12 @@ public actor CommandSandbox {
         let wrapped = StdioBackend.Launch(
             command: prlimit, arguments: arguments, environment: invocation.environment(launch.environment),
             workingDirectory: "/")
-        return Prepared(launch: wrapped, runtimeDirectory: directory, userID: user)
+        return Prepared(launch: wrapped, runtimeDirectory: directory, userID: user, egress: egress)
     }
 
     /// Gives back what `prepare` took, once the sandbox's process has ended.
-    public func release(_ prepared: Prepared) {
+    public func release(_ prepared: Prepared) async {
+        await prepared.egress?.close()
         try? FileManager.default.removeItem(atPath: prepared.runtimeDirectory)
         if let user = prepared.userID { usersInUse.remove(user) }
     }

@@ -49,7 +49,13 @@ def probe(arguments: dict) -> dict:
 
     report["connect"] = {f"{h}:{p}": attempt(lambda h=h, p=p: connect(h, p)) for h, p in arguments.get("connect", [])}
     if arguments.get("proxy_get"):
-        report["proxy_get"] = attempt(lambda: urllib.request.urlopen(arguments["proxy_get"], timeout=5).read(200).decode())
+        # Through the proxy the environment names, whatever NO_PROXY says (a hostile program ignores it too).
+        proxy = os.environ.get("HTTP_PROXY")
+        for name in ("NO_PROXY", "no_proxy"):
+            os.environ.pop(name, None)
+        handlers = [urllib.request.ProxyHandler({"http": proxy, "https": proxy})] if proxy else []
+        opener = urllib.request.build_opener(*handlers)
+        report["proxy_get"] = attempt(lambda: opener.open(arguments["proxy_get"], timeout=5).read(200).decode())
     return report
 
 

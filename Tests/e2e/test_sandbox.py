@@ -1,0 +1,180 @@
+"""Command backends in their bubblewrap sandboxes, with the real gateway and real bwrap: hostile stdio servers
+(backends/sandbox_probe.py, Python's standard library only) try to read the gateway's files and environment, reach
+the network and exhaust the host, and each is contained while a well-behaved backend keeps answering.
+
+The probe reports what it managed; the tests assert that nothing it should not reach was reached."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import shutil
+import socketserver
+import tempfile
+import threading
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from backend_fixtures import gateway_in_front
+from gateway import free_port
+from member_backend_helpers import call_tool, error_text, text_of
+
+PROBE = Path(__file__).resolve().parent / "backends" / "sandbox_probe.py"
+GATEWAY_SECRET = "gateway-secret-0123456789"
+
+
+class PublicServer:
+    """A plain HTTP server on loopback that the egress proxy is told to treat as public (as `localhost`)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+                body = b"public hello"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def scripts():
+    """The probe in a folder each sandbox's own host user can read (pytest's temporary folders are root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="sandbox-probe-"))
+    folder.chmod(0o755)
+    shutil.copy(PROBE, folder / "sandbox_probe.py")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def probe_entry(scripts: Path, **sandbox) -> dict:
+    return {"command": "/usr/bin/python3", "args": [str(scripts / "sandbox_probe.py")],
+            "sandbox": {"binds": [str(scripts)], **sandbox}}
+
+
+@pytest.fixture(scope="module")
+def sandboxed(tmp_path_factory, scripts):
+    public = PublicServer()
+    work = tmp_path_factory.mktemp("sandbox")
+    entries = {
+        "probe": probe_entry(scripts),
+        "other": probe_entry(scripts),
+        "net": probe_entry(scripts, network="proxy"),
+        "well": probe_entry(scripts),
+        "bomb": probe_entry(scripts, processes=24),
+        "hog": probe_entry(scripts, memory_mb=256),
+        "spin": probe_entry(scripts, cpu_seconds=2),
+        "flood": probe_entry(scripts, output_mb_per_minute=8),
+        "endless": probe_entry(scripts, message_mb=1),
+    }
+    overrides = {"OAUTH_PASSWORD": GATEWAY_SECRET, "GATEWAY_MEMBER_PRIVATE_HOSTS": "localhost"}
+    try:
+        with gateway_in_front(work, {}, entries, name="sandbox gateway", overrides=overrides) as (gw, token):
+            yield gw, token, public
+    finally:
+        public.stop()
+
+
+def probe(gw, token: str, backend: str, **arguments) -> dict:
+    answer = call_tool(gw, token, f"{backend}__probe", arguments)
+    return json.loads(text_of(answer))
+
+
+def status_of(gw, token: str, backend: str) -> dict:
+    with httpx2.Client(timeout=10, trust_env=False) as http:
+        r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return next(b for b in r.json()["backends"] if b["name"] == backend)
+
+
+def test_the_gateways_files_environment_and_other_sandboxes_are_out_of_reach(sandboxed):
+    gw, token, _ = sandboxed
+    data = Path(gw.env["DATABASE_PATH"]).parent
+    paths = [gw.env["DATABASE_PATH"], str(data / "master-key"), "/etc/shadow", "/proc/1/environ", "/proc/self/environ",
+             str(gw.workdir / "backends.json"), str(Path(gw.env["BACKENDS_FILE"]))]
+    # Another sandbox leaves a file in its home.
+    other = probe(gw, token, "other", write=["/home/sandbox/mine", "/tmp/mine"])
+    assert other["write"]["/home/sandbox/mine"] == "ok:written", other
+    report = probe(gw, token, "probe", read=paths + ["/home/sandbox/mine", "/tmp/mine"], list=["/", "/home", "/proc"])
+    for path in (gw.env["DATABASE_PATH"], str(data / "master-key"), "/etc/shadow", "/home/sandbox/mine", "/tmp/mine"):
+        assert report["read"][path].startswith("error:"), (path, report["read"][path])
+    for path in (str(Path(gw.env["BACKENDS_FILE"])),):
+        assert report["read"][path].startswith("error:"), (path, report["read"][path])
+    # Its own process table and environment hold nothing of the gateway's.
+    for path in ("/proc/1/environ", "/proc/self/environ"):
+        assert GATEWAY_SECRET not in report["read"][path] and "OAUTH_" not in report["read"][path], report["read"][path]
+    assert not [k for k in report["env"] if k.startswith(("OAUTH_", "GATEWAY_", "DATABASE", "BACKENDS"))], report["env"]
+    assert "root" not in report["list"]["/"] and "work" not in report["list"]["/"], report["list"]["/"]
+    pids = re.findall(r"'(\d+)'", report["list"]["/proc"])
+    assert len(pids) <= 3, f"the sandbox sees only its own processes: {pids}"
+    assert report["uid"] == 1000 and report["home"] == "/home/sandbox"
+
+
+def test_without_network_nothing_outside_is_reachable(sandboxed):
+    gw, token, public = sandboxed
+    report = probe(gw, token, "probe", connect=[["1.1.1.1", 53], ["127.0.0.1", gw.port], ["127.0.0.1", public.port]],
+                   proxy_get=f"http://localhost:{public.port}/")
+    assert all(v.startswith("error:") for v in report["connect"].values()), report["connect"]
+    assert report["proxy_get"].startswith("error:"), report["proxy_get"]
+
+
+def test_through_the_proxy_only_public_destinations_are_reached(sandboxed):
+    gw, token, public = sandboxed
+    report = probe(gw, token, "net", proxy_get=f"http://localhost:{public.port}/")
+    assert report["proxy_get"] == "ok:public hello", report
+    assert report["env"]["HTTPS_PROXY"] == "http://127.0.0.1:3128", report["env"]
+    for url, words in [
+        (f"http://127.0.0.1:{gw.port}/health", "403"),
+        ("http://169.254.169.254/latest/meta-data/", "403"),
+        ("http://10.1.2.3/", "403"),
+        (f"https://127.0.0.1:{gw.port}/", "403"),
+    ]:
+        refused = probe(gw, token, "net", proxy_get=url)["proxy_get"]
+        assert refused.startswith("error:") and words in refused, (url, refused)
+    # Straight past the proxy, nothing: its network has only its own loopback.
+    direct = probe(gw, token, "net", connect=[["127.0.0.1", public.port], ["1.1.1.1", 443]])
+    assert all(v.startswith("error:") for v in direct["connect"].values()), direct
+    assert "sandbox network request refused" in gw.logs()
+
+
+@pytest.mark.parametrize("backend, tool, words", [
+    ("bomb", "fork_bomb", "Resource temporarily unavailable"),
+    ("hog", "hog_memory", "MemoryError"),
+])
+def test_a_limit_refuses_what_goes_past_it_and_the_backend_still_answers(sandboxed, backend, tool, words):
+    gw, token, _ = sandboxed
+    answer = text_of(call_tool(gw, token, f"{backend}__{tool}"))
+    assert words in answer, answer
+    assert text_of(call_tool(gw, token, f"{backend}__echo", {"text": "still here"})) == "still here"
+    assert text_of(call_tool(gw, token, "well__echo", {"text": "fine"})) == "fine"
+
+
+@pytest.mark.parametrize("backend, tool, words", [
+    ("spin", "spin", "CPU time limit"),
+    ("flood", "flood", "bytes in a minute"),
+    ("endless", "endless_line", "longer than"),
+])
+def test_a_process_past_its_limit_is_stopped_reported_and_the_others_are_unaffected(sandboxed, backend, tool, words):
+    gw, token, _ = sandboxed
+    answer = call_tool(gw, token, f"{backend}__{tool}")
+    assert words in error_text(answer), answer
+    assert words in (status_of(gw, token, backend)["last_error"] or ""), status_of(gw, token, backend)
+    assert text_of(call_tool(gw, token, "well__echo", {"text": "fine"})) == "fine"
+    # Started again on demand, it answers.
+    assert text_of(call_tool(gw, token, f"{backend}__echo", {"text": "back"})) == "back"
