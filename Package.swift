@@ -233,6 +233,7 @@ let package = Package(
             name: "MCPBackendsTests",
             dependencies: [
                 "MCPBackends", "MCPCore", "OutboundHTTP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -74,7 +74,7 @@ public func buildApplication(
     let members: MemberPlatform
     do {
         members = try await MemberPlatform.make(
-            settings: settings, database: database, registry: registry, http: http, auditor: auditor,
+            settings: settings, database: database, registry: registry, http: http, sandbox: sandbox, auditor: auditor,
             logger: logger)
     } catch {
         await http.shutdown()

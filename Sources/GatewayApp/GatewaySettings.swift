@@ -54,6 +54,10 @@ public struct GatewaySettings: Sendable, Equatable {
     public var sandboxDirectory = NSTemporaryDirectory() + "mcp-gateway-sandboxes-\(getuid())"
     /// The host users sandboxes run as, one each, when the gateway runs as root.
     public var sandboxUserIDs: ClosedRange<UInt32> = 200_000...200_999
+    /// Whether members may define command backends (always sandboxed); only where the sandbox works.
+    public var memberCommands = true
+    /// Host paths members' command backends may have bound read-only (a shared package cache, a data folder).
+    public var sandboxBindablePaths: [String] = []
 
     public init() {}
 
@@ -88,6 +92,8 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let memberBackendIdle = "GATEWAY_MEMBER_BACKEND_IDLE"
         public static let sandboxDirectory = "GATEWAY_SANDBOX_DIR"
         public static let sandboxUserIDs = "GATEWAY_SANDBOX_UIDS"
+        public static let memberCommands = "GATEWAY_MEMBER_COMMANDS"
+        public static let sandboxBindablePaths = "GATEWAY_SANDBOX_BINDS"
     }
 
     /// Reads settings from `values` (later sources already merged over earlier ones by the caller).
@@ -148,6 +154,16 @@ public struct GatewaySettings: Sendable, Equatable {
                     Name.sandboxUserIDs, "must be a range of unused host user ids such as 200000-200999 (got \"\(raw)\")")
             }
             settings.sandboxUserIDs = low...high
+        }
+        if let raw = text(Name.memberCommands) {
+            guard let flag = Self.boolean(raw) else { throw SettingsError(Name.memberCommands, "must be true or false") }
+            settings.memberCommands = flag
+        }
+        if let paths = list(Name.sandboxBindablePaths) {
+            for path in paths where !path.hasPrefix("/") || path == "/" {
+                throw SettingsError(Name.sandboxBindablePaths, "must be absolute paths below / (got \"\(path)\")")
+            }
+            settings.sandboxBindablePaths = paths
         }
         if let raw = text(Name.allowLoopbackMetadataDocumentsForTests) {
             guard let flag = Self.boolean(raw) else {

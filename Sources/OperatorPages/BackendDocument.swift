@@ -31,6 +31,13 @@ struct BackendDocument: Encodable, Sendable {
     var url: String?
     var command: String?
     var args: [String]?
+    /// A command backend's sandbox: its network and the host paths it sees.
+    var sandbox: Sandbox?
+
+    struct Sandbox: Encodable, Sendable {
+        var network: String
+        var binds: [String]
+    }
     var headers: [String: String]
     var env: [String: String]
     var memberHeaders: [String]
@@ -51,7 +58,7 @@ struct BackendDocument: Encodable, Sendable {
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, name, scope, transport, url, command, args, headers, env, owner
+        case id, name, scope, transport, url, command, args, sandbox, headers, env, owner
         case memberHeaders = "member_headers"
         case myCredentials = "my_credentials"
         case canManage = "can_manage"
@@ -79,6 +86,7 @@ struct BackendDocument: Encodable, Sendable {
         if case .stdio(let command, let arguments) = backend.transport {
             self.command = command
             args = arguments
+            sandbox = Sandbox(network: backend.commandAccess.network, binds: backend.commandAccess.binds)
         }
         headers = Dictionary(uniqueKeysWithValues: backend.sealedHeaders.keys.map { ($0, "set") })
         env = Dictionary(uniqueKeysWithValues: backend.sealedEnvironment.keys.map { ($0, "set") })

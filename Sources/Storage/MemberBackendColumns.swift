@@ -15,7 +15,8 @@ enum MemberBackendColumns {
     static func arguments(for backend: MemberBackend) throws -> StatementArguments {
         [
             backend.id, backend.ownerID, try json(backend.scope), backend.nameScopeKey, backend.name,
-            try json(TransportJSON(backend.transport)), try json(backend.sealedHeaders), try json(backend.sealedEnvironment),
+            try json(TransportJSON(backend.transport, access: backend.commandAccess)), try json(backend.sealedHeaders),
+            try json(backend.sealedEnvironment),
             try json(backend.memberHeaders), backend.timeoutSeconds, backend.createdAt.timeIntervalSince1970,
             backend.updatedAt.timeIntervalSince1970, backend.updatedBy, try backend.oauth.map(json),
         ]
@@ -30,8 +31,9 @@ enum MemberBackendColumns {
     /// damaged restore): such a row is left out, so that it cannot take every other backend down with it.
     static func backend(from row: Row) -> MemberBackend? {
         do {
-            guard let transport = try decode(TransportJSON.self, row, "transport").transport else { return nil }
-            return MemberBackend(
+            let stored = try decode(TransportJSON.self, row, "transport")
+            guard let transport = stored.transport else { return nil }
+            var backend = MemberBackend(
                 id: try row.decode(String.self, forColumn: "id"),
                 ownerID: try row.decode(String.self, forColumn: "owner_id"),
                 scope: try decode(BackendScope.self, row, "scope"),
@@ -47,6 +49,8 @@ enum MemberBackendColumns {
                 createdAt: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "created_at")),
                 updatedAt: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "updated_at")),
                 updatedBy: try row.decode(String.self, forColumn: "updated_by"))
+            backend.commandAccess = stored.sandbox ?? MemberBackend.CommandAccess()
+            return backend
         } catch {
             return nil
         }
@@ -64,14 +68,15 @@ enum MemberBackendColumns {
 }
 
 /// A transport as its column holds it: `{"type":"streamable_http"|"sse","url":…}` or
-/// `{"type":"stdio","command":…,"arguments":[…]}`.
+/// `{"type":"stdio","command":…,"arguments":[…],"sandbox":{"network":…,"binds":[…]}}`.
 struct TransportJSON: Codable {
     var type: String
     var url: String?
     var command: String?
     var arguments: [String]?
+    var sandbox: MemberBackend.CommandAccess?
 
-    init(_ transport: MemberBackend.Transport) {
+    init(_ transport: MemberBackend.Transport, access: MemberBackend.CommandAccess) {
         type = transport.name
         switch transport {
         case .streamableHTTP(let url), .sse(let url):
@@ -79,6 +84,7 @@ struct TransportJSON: Codable {
         case .stdio(let command, let arguments):
             self.command = command
             self.arguments = arguments
+            self.sandbox = access
         }
     }
 

@@ -77,6 +77,10 @@ struct BackendsCommand: AsyncParsableCommand {
         @Option(name: .customLong("member-header"), help: "A header each member fills in with their own value.")
         var memberHeaders: [String] = []
         @Option(help: "Seconds a call may take.") var timeout: Int?
+        @Option(help: "A command's network: none (default), proxy (through the gateway's egress proxy) or host.")
+        var network: String?
+        @Option(name: .customLong("bind"), help: "A host path a command sees read-only in its sandbox; repeat for more.")
+        var binds: [String] = []
         @Flag(help: "Each member signs in at the backend's OAuth authorization server and is reached as themselves.")
         var oauth = false
         @Option(help: "With --oauth: the client made by hand at the upstream, when it offers no registration.")
@@ -93,6 +97,9 @@ struct BackendsCommand: AsyncParsableCommand {
                 if !memberHeaders.isEmpty { input.memberHeaders = memberHeaders }
                 if !headers.isEmpty { input.headers = try BackendsCommand.askValues(headers, kind: "header") }
                 if !variables.isEmpty { input.env = try BackendsCommand.askValues(variables, kind: "variable") }
+                if network != nil || !binds.isEmpty {
+                    input.sandbox = .init(network: network, binds: binds.isEmpty ? nil : binds)
+                }
                 if oauth { input.auth = "oauth" }
                 input.oauthClientID = oauthClientID
                 input.oauthScope = oauthScope
@@ -204,6 +211,10 @@ struct BackendsCommand: AsyncParsableCommand {
         if case .stdio(let command, let arguments) = backend.transport {
             object["command"] = .string(command)
             object["args"] = .array(arguments.map(JSONValue.string))
+            object["sandbox"] = [
+                "network": .string(backend.commandAccess.network),
+                "binds": .array(backend.commandAccess.binds.map(JSONValue.string)),
+            ]
         }
         return .object(object)
     }

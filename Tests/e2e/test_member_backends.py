@@ -461,9 +461,10 @@ def test_api_changes_with_a_session_need_its_csrf_header(setup, sessions):
     ({"name": "ghub", "url": "__beta__", "scope": {"kind": "channel", "guild_id": "__guild__", "channel_id": "__general__"}},
      "channel without Manage Server"),
     ({"name": "ghub", "url": "__beta__", "scope": {"kind": "global"}}, "global"),
-    ({"name": "ghub", "transport": "stdio", "command": "/bin/sh", "args": ["-c", "id"]}, "stdio"),
-], ids=["guild", "channel", "global", "stdio"])
-def test_a_plain_member_may_not_add_shared_global_or_command_backends(setup, sessions, body, why):
+    ({"name": "ghub", "transport": "stdio", "command": "/bin/sh", "args": ["-c", "id"], "sandbox": {"network": "host"}},
+     "a command on the host's network"),
+], ids=["guild", "channel", "global", "host-network-command"])
+def test_a_plain_member_may_not_add_shared_global_or_host_network_command_backends(setup, sessions, body, why):
     gw, fake = setup.gw, setup.fake
     me = sessions(gw, fake, new_member(fake))
     fill = {"__beta__": setup.beta.url, "__guild__": setup.guild, "__general__": fake.ids["general"]}

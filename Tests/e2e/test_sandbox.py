@@ -19,8 +19,19 @@ import httpx2
 import pytest
 
 from backend_fixtures import gateway_in_front
+from discord_fixtures import discord_fake  # noqa: F401
 from gateway import free_port
-from member_backend_helpers import call_tool, error_text, text_of
+from member_backend_helpers import (
+    call_tool,
+    error_text,
+    me_sign_in,
+    member_gateway,
+    member_mcp_token,
+    new_member,
+    text_of,
+    tools_of,
+    wait_for,
+)
 
 PROBE = Path(__file__).resolve().parent / "backends" / "sandbox_probe.py"
 GATEWAY_SECRET = "gateway-secret-0123456789"
@@ -178,3 +189,38 @@ def test_a_process_past_its_limit_is_stopped_reported_and_the_others_are_unaffec
     assert text_of(call_tool(gw, token, "well__echo", {"text": "fine"})) == "fine"
     # Started again on demand, it answers.
     assert text_of(call_tool(gw, token, f"{backend}__echo", {"text": "back"})) == "back"
+
+
+def test_a_members_command_backend_runs_in_its_sandbox_and_sees_only_the_paths_the_operator_allows(
+        tmp_path, discord_fake, scripts):  # noqa: F811
+    fake = discord_fake
+    gw = member_gateway(tmp_path, fake, "members gateway", GATEWAY_SANDBOX_BINDS=str(scripts))
+    gw.start()
+    try:
+        ana, ben = new_member(fake), new_member(fake)
+        me = me_sign_in(gw, fake, ana)
+        try:
+            command = {"name": "mine", "transport": "stdio", "command": "python3",
+                       "args": [str(scripts / "sandbox_probe.py")], "env": {"MY_KEY": "ana-secret"}}
+            # A path the operator has not allowed, or the host's network: refused, and nothing is added.
+            for extra, status in (({"sandbox": {"binds": ["/etc"]}}, 403), ({"sandbox": {"network": "host"}}, 403),
+                                  ({"sandbox": {"network": "wifi"}}, 400), ({"sandbox": {"binds": ["relative"]}}, 400)):
+                r = me.api("POST", body={**command, **extra})
+                assert r.status_code == status, (extra, r.status_code, r.text)
+            assert me.backends() == []
+            doc = me.create({**command, "sandbox": {"binds": [str(scripts)]}})
+            assert doc["sandbox"] == {"network": "none", "binds": [str(scripts)]} and doc["env"] == {"MY_KEY": "set"}, doc
+        finally:
+            me.close()
+        token = member_mcp_token(gw, fake, ana)
+        wait_for(lambda: "mine__probe" in tools_of(gw, token), what="the member's command backend to list its tools")
+        report = json.loads(text_of(call_tool(gw, token, "mine__probe", {
+            "read": [gw.env["DATABASE_PATH"], str(Path(gw.env["DATABASE_PATH"]).parent / "master-key")],
+            "connect": [["1.1.1.1", 443], ["127.0.0.1", gw.port]]})))
+        assert report["env"].get("MY_KEY") == "ana-secret" and report["uid"] == 1000, report["env"]
+        assert all(v.startswith("error:") for v in report["read"].values()), report["read"]
+        assert all(v.startswith("error:") for v in report["connect"].values()), report["connect"]
+        # Ben does not see Ana's personal command backend.
+        assert not [t for t in tools_of(gw, member_mcp_token(gw, fake, ben)) if t.startswith("mine__")]
+    finally:
+        gw.stop()

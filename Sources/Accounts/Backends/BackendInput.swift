@@ -24,6 +24,17 @@ public struct BackendInput: Decodable, Sendable, Equatable {
         }
     }
 
+    /// A command backend's sandbox: `{"network": "none"|"proxy"|"host", "binds": ["/path"]}`.
+    public struct SandboxInput: Decodable, Sendable, Equatable {
+        public var network: String?
+        public var binds: [String]?
+
+        public init(network: String? = nil, binds: [String]? = nil) {
+            self.network = network
+            self.binds = binds
+        }
+    }
+
     public var name: String?
     public var scope: ScopeInput?
     /// `streamable_http` (the default), `sse` or `stdio`.
@@ -45,6 +56,7 @@ public struct BackendInput: Decodable, Sendable, Equatable {
     public var oauthClientSecret: String?
     /// The scopes to ask for; an empty string asks for what the upstream advertises.
     public var oauthScope: String?
+    public var sandbox: SandboxInput?
 
     public init(
         name: String? = nil, scope: ScopeInput? = nil, transport: String? = nil, url: String? = nil, command: String? = nil,
@@ -76,6 +88,7 @@ public struct BackendInput: Decodable, Sendable, Equatable {
         case oauthClientID = "oauth_client_id"
         case oauthClientSecret = "oauth_client_secret"
         case oauthScope = "oauth_scope"
+        case sandbox
     }
 
     /// The field names a definition may carry; anything else is refused, so a typo never passes silently.

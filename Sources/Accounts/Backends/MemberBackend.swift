@@ -47,6 +47,18 @@ public struct MemberBackend: Sendable, Equatable {
         }
     }
 
+    /// What a command backend's sandbox lets it reach: its network (`none`, `proxy`, or the operator's `host`) and
+    /// host paths it sees read-only.
+    public struct CommandAccess: Sendable, Equatable, Codable {
+        public var network: String
+        public var binds: [String]
+
+        public init(network: String = "none", binds: [String] = []) {
+            self.network = network
+            self.binds = binds
+        }
+    }
+
     public var id: String
     public var ownerID: String
     public var scope: BackendScope
@@ -62,6 +74,8 @@ public struct MemberBackend: Sendable, Equatable {
     public var timeoutSeconds: Int
     /// Set when each member signs in at the upstream instead; nil for a backend that carries its own secrets.
     public var oauth: OAuth?
+    /// A command backend's sandbox; unused by the others.
+    public var commandAccess = CommandAccess()
     public var createdAt: Date
     public var updatedAt: Date
     /// Who made the last change.

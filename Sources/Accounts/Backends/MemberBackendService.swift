@@ -72,6 +72,7 @@ public struct MemberBackendService: Sendable {
             id: MemberBackend.newID(), ownerID: viewer.userID, scope: scope, name: try Self.validName(name),
             transport: transport, createdAt: at, updatedAt: at, updatedBy: viewer.userID)
         try apply(input, to: &backend)
+        try applySandbox(input, to: &backend, viewer: viewer)
         try await sealSecrets(input, into: &backend, previousOwner: nil)
         try Self.checkOAuthShape(backend)
         do {
@@ -102,6 +103,7 @@ public struct MemberBackendService: Sendable {
             backend.transport = transport
         }
         try apply(input, to: &backend)
+        try applySandbox(input, to: &backend, viewer: viewer)
         // Whoever changes a shared backend's secrets becomes its owner: every secret is sealed under their key, so only
         // an owner's key ever opens them.
         let previousOwner = backend.ownerID
@@ -259,6 +261,10 @@ public struct MemberBackendService: Sendable {
             }
             return kind == "sse" ? .sse(url: url) : .streamableHTTP(url: url)
         case "stdio":
+            if let reason = limits.commandsUnavailable {
+                throw MemberBackendError(
+                    .invalid, "command backends run in a sandbox, which this host cannot make: \(reason)")
+            }
             if case .member = viewer, !limits.membersMayRunCommands {
                 throw MemberBackendError(.forbidden, "command backends are the operator's only")
             }
@@ -409,6 +415,7 @@ public struct MemberBackendService: Sendable {
         if input.oauthClientID != nil { fields.append("oauth_client_id") }
         if input.oauthClientSecret != nil { fields.append("oauth_client_secret") }
         if input.oauthScope != nil { fields.append("oauth_scope") }
+        if input.sandbox != nil { fields.append("sandbox") }
         return BackendChange(
             action: action, backendID: backend.id, name: backend.name, actor: viewer.userID, owner: backend.ownerID,
             fields: fields)

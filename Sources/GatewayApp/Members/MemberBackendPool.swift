@@ -24,6 +24,8 @@ actor MemberBackendPool: MemberBackendResolver {
     let accounts: MemberAccounts?
     let registry: BackendRegistry
     let http: OutboundHTTP
+    /// Where every command backend defined here runs: theirs are never unsandboxed.
+    let sandbox: CommandSandbox
     let addressPolicy: MemberAddressPolicy
     let issuer: String
     let idle: Duration
@@ -43,8 +45,10 @@ actor MemberBackendPool: MemberBackendResolver {
 
     init(
         service: MemberBackendService, store: any MemberBackendStore, accounts: MemberAccounts?, registry: BackendRegistry,
-        http: OutboundHTTP, addressPolicy: MemberAddressPolicy, issuer: String, idle: Duration, logger: Logger
+        http: OutboundHTTP, sandbox: CommandSandbox, addressPolicy: MemberAddressPolicy, issuer: String, idle: Duration,
+        logger: Logger
     ) {
+        self.sandbox = sandbox
         self.service = service
         self.store = store
         self.accounts = accounts
@@ -317,13 +321,18 @@ actor MemberBackendPool: MemberBackendResolver {
                 }
             return pinned.map { PinnedBackend(backend, http: $0) } ?? backend
         case .stdio(let command, let arguments):
+            var profile = SandboxProfile(readOnlyPaths: definition.commandAccess.binds)
+            profile.network = SandboxProfile.Network(rawValue: definition.commandAccess.network) ?? .none
+            // Only the operator's own may share the host's network (the service refuses it to members).
+            if profile.network == .host, definition.ownerID != User.operatorID { profile.network = .none }
             return StdioBackend(
                 name: definition.name,
                 launch: .init(
                     command: command, arguments: arguments,
                     environment: BackendFactory.childEnvironment(secrets.environment, gateway: [:]),
                     workingDirectory: nil),
-                gatewayVersion: GatewayVersion.current, logger: logger)
+                sandboxing: .init(sandbox: sandbox, profile: profile), gatewayVersion: GatewayVersion.current,
+                logger: logger)
         }
     }
 }

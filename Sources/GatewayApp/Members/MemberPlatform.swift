@@ -2,6 +2,7 @@ import Accounts
 import DiscordBackend
 import Foundation
 import Logging
+import MCPBackends
 import MCPCore
 import MCPGateway
 import OperatorPages
@@ -21,7 +22,7 @@ struct MemberPlatform {
 
     static func make(
         settings: GatewaySettings, database: GatewayDatabase, registry: BackendRegistry, http: OutboundHTTP,
-        auditor: AuditRecorder, logger: Logger
+        sandbox: CommandSandbox, auditor: AuditRecorder, logger: Logger
     ) async throws(SettingsError) -> MemberPlatform {
         let sealer = try await MasterKeySetup.sealer(settings: settings, store: database, logger: logger)
         var accounts: MemberAccounts?
@@ -42,6 +43,9 @@ struct MemberPlatform {
         }
         var limits = MemberBackendLimits()
         limits.backendsPerUser = settings.memberBackendLimit
+        if case .unavailable(let reason) = sandbox.availability { limits.commandsUnavailable = reason }
+        limits.membersMayRunCommands = settings.memberCommands
+        limits.memberBindablePaths = settings.sandboxBindablePaths
         let addressPolicy = MemberAddressPolicy(allowedHosts: settings.memberPrivateHosts)
         let poolReference = PoolReference()
         let service = MemberBackendService(
@@ -52,7 +56,7 @@ struct MemberPlatform {
                 await poolReference.pool?.changed(change)
             })
         let pool = MemberBackendPool(
-            service: service, store: database, accounts: accounts, registry: registry, http: http,
+            service: service, store: database, accounts: accounts, registry: registry, http: http, sandbox: sandbox,
             addressPolicy: addressPolicy, issuer: settings.normalizedIssuer,
             idle: .seconds(settings.memberBackendIdleSeconds), logger: logger)
         poolReference.pool = pool
