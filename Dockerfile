@@ -60,11 +60,13 @@ FROM debian:bookworm-slim
 # What the static binary still loads from the system: glibc (in the base image), libstdc++ and zlib
 # (normally there already, listed so that stays true), the system SQLite, and the CA roots that outbound
 # TLS (Discord, https backends, client metadata documents) verifies against. No tzdata: log times are
-# UTC, as the container has no local zone anyway.
+# UTC, as the container has no local zone anyway. bubblewrap and socat: the sandbox command backends run
+# in, and the relay of its proxied network (prlimit and setpriv come with util-linux, always there).
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends ca-certificates libsqlite3-0 libstdc++6 zlib1g \
+        bubblewrap socat \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid/gid, so volume ownership is predictable on any host. /data is created here,

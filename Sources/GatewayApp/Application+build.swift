@@ -88,7 +88,7 @@ public func buildApplication(
 
     let health = HealthController<GatewayRequestContext>(
         grants: grants, registry: registry, reloader: reloader, members: members.pool,
-        upstream: upstream.authorizations, startedAt: Date())
+        upstream: upstream.authorizations, sandbox: sandbox, startedAt: Date())
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ForwardedClientMiddleware(proxies: TrustedProxies(settings.trustedProxies) ?? .none))
     router.add(middleware: AccessLogMiddleware())

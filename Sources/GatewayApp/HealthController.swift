@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MCPBackends
 import MCPCore
 import MCPGateway
 import NIOCore
@@ -13,6 +14,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
     let reloader: BackendReloader
     let members: MemberBackendPool
     let upstream: UpstreamAuthorizations
+    let sandbox: CommandSandbox
     let startedAt: Date
 
     func addPublicRoutes(to router: some RouterMethods<Context>) {
@@ -34,6 +36,7 @@ struct HealthController<Context: AuthenticatedRequestContext>: Sendable {
                 "configuration": await configuration(),
                 "member_backends": await memberBackends(detailed: context.accessGrant?.subject == Grant.operatorSubject),
                 "oauth_backends": await oauthBackends(caller: context.accessGrant?.subject),
+                "sandbox": await sandbox.status(),
             ])
         }
     }

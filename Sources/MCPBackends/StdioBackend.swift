@@ -77,12 +77,14 @@ public actor StdioBackend: Backend {
             return description
         }
         stopProcess()
+        let started = ContinuousClock.now
         do {
             let description = try await ChannelNegotiation.connect(
                 knownEra: knownEra, clientInfo: clientInfo, notifications: notifications,
                 open: { await self.startProcess() }, close: { await self.stopProcess() })
             self.description = description
             knownEra = description.era
+            await sandboxing?.sandbox.recordStart(.now - started)
             return description
         } catch {
             stopProcess()

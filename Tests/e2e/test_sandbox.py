@@ -114,6 +114,15 @@ def status_of(gw, token: str, backend: str) -> dict:
         return next(b for b in r.json()["backends"] if b["name"] == backend)
 
 
+def test_status_shows_the_sandbox_and_how_long_its_processes_take_to_start(sandboxed):
+    gw, token, _ = sandboxed
+    assert text_of(call_tool(gw, token, "well__echo", {"text": "x"})) == "x"
+    with httpx2.Client(timeout=10, trust_env=False) as http:
+        sandbox = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"}).json()["sandbox"]
+    assert sandbox["available"] is True and sandbox["running"] >= 1, sandbox
+    assert 0 < sandbox["median_start_ms"] < 30_000 and sandbox["last_start_ms"] > 0, sandbox
+
+
 def test_the_gateways_files_environment_and_other_sandboxes_are_out_of_reach(sandboxed):
     gw, token, _ = sandboxed
     data = Path(gw.env["DATABASE_PATH"]).parent

@@ -42,6 +42,9 @@ public actor CommandSandbox {
     let rootLinks: [String: String]
     let rootDirectories: [String]
     private var usersInUse: Set<UInt32> = []
+    private var running = 0
+    /// How long the last sandboxed processes took from start to their first answer (the most recent 100).
+    private var startTimes: [Duration] = []
     /// Where the search for a free user starts, so that two gateways on one host rarely share one.
     private lazy var firstUser: UInt32 = userIDs.map { UInt32.random(in: $0) } ?? 0
     private var serial = 0
@@ -204,14 +207,39 @@ public actor CommandSandbox {
         let wrapped = StdioBackend.Launch(
             command: prlimit, arguments: arguments, environment: invocation.environment(launch.environment),
             workingDirectory: "/")
+        running += 1
         return Prepared(launch: wrapped, runtimeDirectory: directory, userID: user, egress: egress)
     }
 
     /// Gives back what `prepare` took, once the sandbox's process has ended.
     public func release(_ prepared: Prepared) async {
+        running -= 1
         await prepared.egress?.close()
         try? FileManager.default.removeItem(atPath: prepared.runtimeDirectory)
         if let user = prepared.userID { usersInUse.remove(user) }
+    }
+
+    /// A sandboxed process answered its first request this long after it was started.
+    public func recordStart(_ duration: Duration) {
+        startTimes.append(duration)
+        if startTimes.count > 100 { startTimes.removeFirst(startTimes.count - 100) }
+    }
+
+    /// For `/status`: whether sandboxes can be made (else why not), how many run, and how long they take to start.
+    public func status() -> JSONValue {
+        var row: [String: JSONValue] = ["running": .int(Int64(running))]
+        switch availability {
+        case .available: row["available"] = true
+        case .unavailable(let reason):
+            row["available"] = false
+            row["reason"] = .string(reason)
+        }
+        if let last = startTimes.last {
+            let sorted = startTimes.sorted()
+            row["last_start_ms"] = .double(last.fractionalMilliseconds)
+            row["median_start_ms"] = .double(sorted[sorted.count / 2].fractionalMilliseconds)
+        }
+        return .object(row)
     }
 
     private func takeUser() throws(SandboxError) -> UInt32? {
