@@ -93,6 +93,7 @@ def sandboxed(tmp_path_factory, scripts):
         "spin": probe_entry(scripts, cpu_seconds=2),
         "flood": probe_entry(scripts, output_mb_per_minute=8),
         "endless": probe_entry(scripts, message_mb=1),
+        "victim": {**probe_entry(scripts), "args": [str(scripts / "sandbox_probe.py"), "victim-marker"]},
     }
     overrides = {"OAUTH_PASSWORD": GATEWAY_SECRET, "GATEWAY_MEMBER_PRIVATE_HOSTS": "localhost"}
     try:
@@ -233,3 +234,53 @@ def test_a_members_command_backend_runs_in_its_sandbox_and_sees_only_the_paths_t
         assert not [t for t in tools_of(gw, member_mcp_token(gw, fake, ben)) if t.startswith("mine__")]
     finally:
         gw.stop()
+
+
+def sandboxed_pids(marker: str) -> list[int]:
+    """Host pids of the probe processes started with `marker` among their arguments."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in arguments and any(a.endswith(b"sandbox_probe.py") for a in arguments):
+                if b"bwrap" not in arguments[0] and b"prlimit" not in arguments[0] and b"sh" != arguments[0]:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def test_a_process_killed_between_calls_is_replaced_and_one_killed_mid_call_fails_that_call_once(sandboxed):
+    gw, token, _ = sandboxed
+    import os
+    import signal
+    import time
+
+    assert text_of(call_tool(gw, token, "victim__echo", {"text": "one"})) == "one"
+    first = sandboxed_pids("victim-marker")
+    assert len(first) == 1, first
+    os.kill(first[0], signal.SIGKILL)
+    wait_for(lambda: first[0] not in sandboxed_pids("victim-marker"), what="the killed process to be gone")
+    # The next call goes to a fresh process, and works.
+    assert text_of(call_tool(gw, token, "victim__echo", {"text": "two"})) == "two"
+    second = sandboxed_pids("victim-marker")
+    assert len(second) == 1 and second != first, (first, second)
+
+    # Killed while it works on a call: that call fails at once with a clear error, and is not run again.
+    done: dict = {}
+    label = f"slow-{time.monotonic_ns()}"
+    caller = threading.Thread(target=lambda: done.setdefault("answer", call_tool(
+        gw, token, "victim__sleep", {"seconds": 20, "label": label})), daemon=True)
+    started = time.monotonic()
+    caller.start()
+    wait_for(lambda: f"started {label}" in gw.logs(), what="the slow call to start")
+    os.kill(second[0], signal.SIGKILL)
+    caller.join(timeout=15)
+    assert not caller.is_alive(), "the call in flight hung"
+    assert time.monotonic() - started < 15
+    assert "could not run this tool" in error_text(done["answer"]), done["answer"]
+    time.sleep(1)
+    runs = [line for line in gw.logs().splitlines() if "stream=stderr" in line and f"started {label}" in line]
+    assert len(runs) == 1, f"the call was run again: {runs}"
+    assert text_of(call_tool(gw, token, "victim__echo", {"text": "three"})) == "three"

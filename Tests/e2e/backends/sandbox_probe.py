@@ -7,6 +7,7 @@ Speaks MCP over stdin/stdout (newline-delimited JSON-RPC, the handshake era: `in
 - `echo` {text}: returns its text (the well-behaved part);
 - `probe` {read: [paths], list: [dirs], write: [paths], connect: [[host, port]], proxy_get: url}: what could be
   read, listed, written and connected to, its uid, home and environment, as JSON text;
+- `sleep` {seconds, label}: says "started <label>" on stderr, then answers after that long;
 - `fork_bomb`, `hog_memory`, `spin`, `flood`, `endless_line`, `exit`: each does what it says, until stopped.
 """
 
@@ -20,7 +21,7 @@ import time
 import urllib.request
 
 VERSIONS = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
-TOOL_NAMES = ["echo", "probe", "fork_bomb", "hog_memory", "spin", "flood", "endless_line", "exit"]
+TOOL_NAMES = ["echo", "probe", "sleep", "fork_bomb", "hog_memory", "spin", "flood", "endless_line", "exit"]
 
 
 def attempt(action) -> str:
@@ -129,6 +130,10 @@ def answer(message: dict) -> dict | None:
             result = text(str(arguments.get("text", "")))
         elif name == "probe":
             result = text(json.dumps(probe(arguments)))
+        elif name == "sleep":
+            print(f"started {arguments.get('label', '')}", file=sys.stderr, flush=True)
+            time.sleep(float(arguments.get("seconds", 1)))
+            result = text(f"slept {arguments.get('label', '')}")
         elif name == "exit":
             os._exit(3)
         elif name in ("fork_bomb", "hog_memory", "spin", "flood", "endless_line"):
