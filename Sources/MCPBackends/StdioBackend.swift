@@ -14,7 +14,7 @@ import Synchronization
 /// Every client request shares the one child; its stderr goes to the log under the backend's name.
 /// When the child dies, open requests fail and the next `connect` starts a new one. A sandboxed one runs in a
 /// `CommandSandbox` under its profile, and is stopped when its output goes past the profile's limits.
-public actor StdioBackend: Backend {
+public actor StdioBackend: ReplaceableBackend {
     public struct Launch: Sendable {
         public var command: String
         public var arguments: [String]
@@ -102,6 +102,14 @@ public actor StdioBackend: Backend {
     }
 
     public func endSession(_ key: String) async {}
+
+    public func replace(because reason: String) async {
+        guard let peer, let running = process else { return }
+        logger.warning("replacing the backend process: \(reason)")
+        await peer.close(.unreachable(reason))
+        running.cancel()
+        await running.value
+    }
 
     public func shutdown() async {
         isShutDown = true

@@ -19,6 +19,13 @@ public protocol Backend: Sendable {
     func shutdown() async
 }
 
+/// A backend run as a process the gateway can replace: one that stopped answering is stopped, and the next
+/// `connect` starts a fresh one.
+public protocol ReplaceableBackend: Backend {
+    /// Stops the running process (its requests in flight fail); `reason` is what they fail with.
+    func replace(because reason: String) async
+}
+
 /// What a backend said about itself on connecting.
 public struct BackendDescription: Sendable, Equatable {
     public var era: ProtocolEra

@@ -94,8 +94,10 @@ def sandboxed(tmp_path_factory, scripts):
         "flood": probe_entry(scripts, output_mb_per_minute=8),
         "endless": probe_entry(scripts, message_mb=1),
         "victim": {**probe_entry(scripts), "args": [str(scripts / "sandbox_probe.py"), "victim-marker"]},
+        "frozen": {**probe_entry(scripts), "timeout_seconds": 3},
     }
-    overrides = {"OAUTH_PASSWORD": GATEWAY_SECRET, "GATEWAY_MEMBER_PRIVATE_HOSTS": "localhost"}
+    overrides = {"OAUTH_PASSWORD": GATEWAY_SECRET, "GATEWAY_MEMBER_PRIVATE_HOSTS": "localhost",
+                 "BACKEND_HEALTH_INTERVAL": "5"}
     try:
         with gateway_in_front(work, {}, entries, name="sandbox gateway", overrides=overrides) as (gw, token):
             yield gw, token, public
@@ -197,8 +199,8 @@ def test_a_process_past_its_limit_is_stopped_reported_and_the_others_are_unaffec
     assert words in error_text(answer), answer
     assert words in (status_of(gw, token, backend)["last_error"] or ""), status_of(gw, token, backend)
     assert text_of(call_tool(gw, token, "well__echo", {"text": "fine"})) == "fine"
-    # Started again on demand, it answers.
-    assert text_of(call_tool(gw, token, f"{backend}__echo", {"text": "back"})) == "back"
+    # Started again on demand (after the circuit breaker's backoff, if its failures opened it), it answers.
+    wait_for(lambda: echoes(gw, token, backend), timeout=20, what=f"{backend} to answer again")
 
 
 def test_a_members_command_backend_runs_in_its_sandbox_and_sees_only_the_paths_the_operator_allows(
@@ -284,3 +286,19 @@ def test_a_process_killed_between_calls_is_replaced_and_one_killed_mid_call_fail
     runs = [line for line in gw.logs().splitlines() if "stream=stderr" in line and f"started {label}" in line]
     assert len(runs) == 1, f"the call was run again: {runs}"
     assert text_of(call_tool(gw, token, "victim__echo", {"text": "three"})) == "three"
+
+
+def test_a_process_that_stops_answering_its_health_check_is_replaced(sandboxed):
+    gw, token, _ = sandboxed
+    assert text_of(call_tool(gw, token, "frozen__echo", {"text": "warm"})) == "warm"
+    frozen = call_tool(gw, token, "frozen__freeze")
+    assert "no answer within 3 s" in error_text(frozen), frozen
+    wait_for(lambda: "replacing the backend process: it did not answer its health check" in gw.logs(), timeout=30,
+             what="the health check to replace the frozen process")
+    wait_for(lambda: echoes(gw, token, "frozen"), timeout=20, what="a fresh process to answer")
+    assert text_of(call_tool(gw, token, "well__echo", {"text": "fine"})) == "fine"
+
+
+def echoes(gw, token, backend: str) -> bool:
+    answer = call_tool(gw, token, f"{backend}__echo", {"text": "fresh"})
+    return "result" in answer and not answer["result"].get("isError") and text_of(answer) == "fresh"

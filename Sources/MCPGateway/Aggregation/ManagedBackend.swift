@@ -336,7 +336,19 @@ public actor ManagedBackend {
             return
         }
         let method = description.era.isModern ? "server/discover" : "ping"
-        _ = try? await send(BackendRequest(method: method, params: [:], timeout: .seconds(10)), observer: SilentObserver())
+        let limit = min(settings.timeout, .seconds(10))
+        do {
+            _ = try await send(BackendRequest(method: method, params: [:], timeout: limit), observer: SilentObserver())
+        } catch let error as BackendError {
+            // A process that stopped answering, or answers what is not MCP, is replaced; the next use starts a
+            // fresh one (within the circuit breaker's backoff).
+            guard let replaceable = backend as? any ReplaceableBackend else { return }
+            switch error {
+            case .timedOut, .protocolViolation:
+                await replaceable.replace(because: "it did not answer its health check (\(error))")
+            default: break
+            }
+        } catch {}
     }
 
     nonisolated func status() -> JSONValue {

@@ -8,6 +8,7 @@ Speaks MCP over stdin/stdout (newline-delimited JSON-RPC, the handshake era: `in
 - `probe` {read: [paths], list: [dirs], write: [paths], connect: [[host, port]], proxy_get: url}: what could be
   read, listed, written and connected to, its uid, home and environment, as JSON text;
 - `sleep` {seconds, label}: says "started <label>" on stderr, then answers after that long;
+- `freeze`: stops answering anything, pings included;
 - `fork_bomb`, `hog_memory`, `spin`, `flood`, `endless_line`, `exit`: each does what it says, until stopped.
 """
 
@@ -21,7 +22,7 @@ import time
 import urllib.request
 
 VERSIONS = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
-TOOL_NAMES = ["echo", "probe", "sleep", "fork_bomb", "hog_memory", "spin", "flood", "endless_line", "exit"]
+TOOL_NAMES = ["echo", "probe", "sleep", "freeze", "fork_bomb", "hog_memory", "spin", "flood", "endless_line", "exit"]
 
 
 def attempt(action) -> str:
@@ -134,6 +135,9 @@ def answer(message: dict) -> dict | None:
             print(f"started {arguments.get('label', '')}", file=sys.stderr, flush=True)
             time.sleep(float(arguments.get("seconds", 1)))
             result = text(f"slept {arguments.get('label', '')}")
+        elif name == "freeze":
+            time.sleep(3600)
+            result = text("thawed")
         elif name == "exit":
             os._exit(3)
         elif name in ("fork_bomb", "hog_memory", "spin", "flood", "endless_line"):
