@@ -37,7 +37,8 @@ soak: build venv
 # On a release build: what authentication and the MCP envelope cost (ratios to /health), then mcp-gateway side by
 # side with the backend alone, ContextForge and mcp-proxy (installed into .build/bench-venvs on first use); the
 # side-by-side figures are written into BENCHMARKS.md; then what scoping costs a call and what an idle member backend
-# costs in memory (bench/members_bench.py). wrk drives the load.
+# costs in memory (bench/members_bench.py); then what the sandbox costs a command backend, warm and cold
+# (bench/sandbox_bench.py). wrk drives the load.
 bench: system-deps venv
 	@command -v wrk >/dev/null || scripts/install-system-deps.sh wrk
 	@$(PYTHON) scripts/embed-templates.py
@@ -45,6 +46,7 @@ bench: system-deps venv
 	$(VENV)/bin/python bench/foundation_bench.py --bin .build/release/mcp-gateway
 	$(VENV)/bin/python bench/compare_bench.py --bin .build/release/mcp-gateway --write
 	$(VENV)/bin/python bench/members_bench.py --bin .build/release/mcp-gateway
+	$(VENV)/bin/python bench/sandbox_bench.py --bin .build/release/mcp-gateway
 
 # System packages the build needs (the SQLite headers) and the sandbox of command backends runs on (bubblewrap, and
 # socat for their proxied network); installs them only when missing.
