@@ -95,6 +95,7 @@ def sandboxed(tmp_path_factory, scripts):
         "endless": probe_entry(scripts, message_mb=1),
         "victim": {**probe_entry(scripts), "args": [str(scripts / "sandbox_probe.py"), "victim-marker"]},
         "frozen": {**probe_entry(scripts), "timeout_seconds": 3},
+        "busy": {**probe_entry(scripts), "args": [str(scripts / "sandbox_probe.py"), "busy-marker"], "instances": 2},
     }
     overrides = {"OAUTH_PASSWORD": GATEWAY_SECRET, "GATEWAY_MEMBER_PRIVATE_HOSTS": "localhost",
                  "BACKEND_HEALTH_INTERVAL": "5"}
@@ -302,3 +303,23 @@ def test_a_process_that_stops_answering_its_health_check_is_replaced(sandboxed):
 def echoes(gw, token, backend: str) -> bool:
     answer = call_tool(gw, token, f"{backend}__echo", {"text": "fresh"})
     return "result" in answer and not answer["result"].get("isError") and text_of(answer) == "fresh"
+
+
+def test_a_backend_with_two_instances_runs_two_processes_and_spreads_calls_over_them(sandboxed):
+    gw, token, _ = sandboxed
+    import time
+
+    assert text_of(call_tool(gw, token, "busy__echo", {"text": "up"})) == "up"
+    wait_for(lambda: len(sandboxed_pids("busy-marker")) == 2, what="both instances to run")
+    # Two slow calls at once finish together: each went to a process of its own (one process answers in turn).
+    answers: list = []
+    callers = [threading.Thread(target=lambda n=n: answers.append(call_tool(
+        gw, token, "busy__sleep", {"seconds": 2, "label": f"busy-{n}"})), daemon=True) for n in range(2)]
+    started = time.monotonic()
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=20)
+    elapsed = time.monotonic() - started
+    assert sorted(text_of(a) for a in answers) == ["slept busy-0", "slept busy-1"], answers
+    assert elapsed < 3.5, f"the calls waited for each other ({elapsed:.1f} s)"

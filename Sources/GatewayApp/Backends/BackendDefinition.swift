@@ -23,6 +23,8 @@ public struct BackendDefinition: Sendable, Equatable {
         public var workingDirectory: String?
         /// The sandbox it runs in; nil when the operator turned it off for this backend.
         public var sandbox: SandboxProfile? = SandboxProfile()
+        /// Processes of it run side by side, each call going to the least busy.
+        public var instances = 1
     }
 
     public var name: String

@@ -97,13 +97,16 @@ enum BackendFactory {
                 }
                 sandboxing = .init(sandbox: sandbox, profile: profile)
             }
-            return StdioBackend(
-                name: definition.name,
-                launch: .init(
-                    command: command.command, arguments: command.arguments,
-                    environment: childEnvironment(command.environment, gateway: environment),
-                    workingDirectory: command.workingDirectory),
-                sandboxing: sandboxing, gatewayVersion: GatewayVersion.current, logger: logger)
+            let launch = StdioBackend.Launch(
+                command: command.command, arguments: command.arguments,
+                environment: childEnvironment(command.environment, gateway: environment),
+                workingDirectory: command.workingDirectory)
+            let instances = (0..<command.instances).map { _ in
+                StdioBackend(
+                    name: definition.name, launch: launch, sandboxing: sandboxing, gatewayVersion: GatewayVersion.current,
+                    logger: logger)
+            }
+            return instances.count == 1 ? instances[0] : InstancePool(instances)
         case .discord(let settings):
             return DiscordBackend(
                 name: definition.name, settings: settings, http: http, version: GatewayVersion.current)

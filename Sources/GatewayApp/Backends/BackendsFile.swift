@@ -10,7 +10,7 @@ enum BackendsFile {
     static let knownFields: Set<String> = [
         "url", "transport", "type", "command", "args", "env", "cwd", "prefix", "headers", "timeout_seconds", "enabled",
         "disabled", "tools", "operator_only", "auth", "oauth_client_id", "oauth_client_secret", "oauth_scope",
-        "sandbox",
+        "sandbox", "instances",
     ]
 
     static func parse(_ bytes: [UInt8], source: String, environment: [String: String]) throws(BackendConfigurationError)
@@ -174,15 +174,22 @@ private struct BackendEntry {
             } catch {
                 throw fail(error.field, error.message)
             }
+            var instances = 1
+            if let raw = fields["instances"] {
+                guard case .int(let count) = raw, (1...16).contains(count) else {
+                    throw fail("instances", "must be a whole number from 1 to 16")
+                }
+                instances = Int(count)
+            }
             return .stdio(
                 .init(
                     command: command, arguments: arguments, environment: try stringMap(fields, "env"), workingDirectory: cwd,
-                    sandbox: sandbox))
+                    sandbox: sandbox, instances: instances))
         }
         guard let url else {
             throw fail(nil, "needs \"url\" (an HTTP backend), \"command\" (a stdio backend) or \"type\": \"discord\"")
         }
-        for field in ["args", "env", "cwd", "sandbox"] where fields[field] != nil {
+        for field in ["args", "env", "cwd", "sandbox", "instances"] where fields[field] != nil {
             throw fail(field, "only stdio backends (with \"command\") take \"\(field)\"")
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
