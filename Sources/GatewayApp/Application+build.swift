@@ -53,7 +53,8 @@ public func buildApplication(
     let http = OutboundHTTP()
     let sandbox = await CommandSandbox.locate(
         runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs,
-        egress: MemberAddressPolicy(allowedHosts: settings.memberPrivateHosts).egressPolicy, logger: logger)
+        egress: MemberAddressPolicy(allowedHosts: settings.memberPrivateHosts).egressPolicy, caps: settings.sandboxCaps,
+        idle: settings.sandboxIdle, logger: logger)
     let registry: BackendRegistry
     // The reloader runs a backend found to want OAuth as an OAuth backend; it is made after the registry.
     let reloaderReference = Mutex<BackendReloader?>(nil)

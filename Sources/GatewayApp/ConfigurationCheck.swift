@@ -29,7 +29,8 @@ public func checkConfiguration(settings: GatewaySettings, environment: [String: 
     var logger = Logger(label: "check-config")
     logger.logLevel = .critical
     let sandbox = await CommandSandbox.locate(
-        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs, logger: logger)
+        runtimeRoot: settings.sandboxDirectory, userIDs: settings.sandboxUserIDs, caps: settings.sandboxCaps,
+        idle: settings.sandboxIdle, logger: logger)
     do {
         for planned in BackendFactory.plan(backends) {
             _ = try BackendFactory.makeManaged(

@@ -1,4 +1,5 @@
 import Foundation
+import MCPBackends
 import OAuthServer
 
 /// Everything the gateway is configured with, from flags, the environment, a `.env` file and defaults.
@@ -54,6 +55,11 @@ public struct GatewaySettings: Sendable, Equatable {
     public var sandboxDirectory = NSTemporaryDirectory() + "mcp-gateway-sandboxes-\(getuid())"
     /// The host users sandboxes run as, one each, when the gateway runs as root.
     public var sandboxUserIDs: ClosedRange<UInt32> = 200_000...200_999
+    /// Sandboxed processes at once, in all and for one owner; past either, the least recently used idle one stops.
+    public var sandboxMaxProcesses = 100
+    public var sandboxMaxPerOwner = 10
+    /// Seconds a sandboxed process may go unused before it is stopped (0: never).
+    public var sandboxIdleSeconds = 600
     /// Whether members may define command backends (always sandboxed); only where the sandbox works.
     public var memberCommands = true
     /// Host paths members' command backends may have bound read-only (a shared package cache, a data folder).
@@ -93,6 +99,9 @@ public struct GatewaySettings: Sendable, Equatable {
         public static let sandboxDirectory = "GATEWAY_SANDBOX_DIR"
         public static let sandboxUserIDs = "GATEWAY_SANDBOX_UIDS"
         public static let memberCommands = "GATEWAY_MEMBER_COMMANDS"
+        public static let sandboxMaxProcesses = "GATEWAY_SANDBOX_MAX_PROCESSES"
+        public static let sandboxMaxPerOwner = "GATEWAY_SANDBOX_MAX_PER_OWNER"
+        public static let sandboxIdle = "GATEWAY_SANDBOX_IDLE"
         public static let sandboxBindablePaths = "GATEWAY_SANDBOX_BINDS"
     }
 
@@ -155,6 +164,9 @@ public struct GatewaySettings: Sendable, Equatable {
             }
             settings.sandboxUserIDs = low...high
         }
+        if let value = try integer(Name.sandboxMaxProcesses, range: 1...10_000) { settings.sandboxMaxProcesses = value }
+        if let value = try integer(Name.sandboxMaxPerOwner, range: 1...10_000) { settings.sandboxMaxPerOwner = value }
+        if let value = try integer(Name.sandboxIdle, range: 0...86_400) { settings.sandboxIdleSeconds = value }
         if let raw = text(Name.memberCommands) {
             guard let flag = Self.boolean(raw) else { throw SettingsError(Name.memberCommands, "must be true or false") }
             settings.memberCommands = flag
@@ -218,4 +230,9 @@ public struct SettingsError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(setting): \(problem)" }
+}
+
+extension GatewaySettings {
+    var sandboxCaps: CommandSandbox.Caps { CommandSandbox.Caps(total: sandboxMaxProcesses, perOwner: sandboxMaxPerOwner) }
+    var sandboxIdle: Duration? { sandboxIdleSeconds == 0 ? nil : .seconds(sandboxIdleSeconds) }
 }

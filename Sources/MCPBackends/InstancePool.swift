@@ -52,6 +52,13 @@ public final class InstancePool: ReplaceableBackend {
         for instance in instances { await instance.endSession(key) }
     }
 
+    public var isResting: Bool {
+        get async {
+            for case let instance as any ReplaceableBackend in instances where await !instance.isResting { return false }
+            return true
+        }
+    }
+
     public func replace(because reason: String) async {
         for case let instance as any ReplaceableBackend in instances { await instance.replace(because: reason) }
     }

@@ -39,10 +39,16 @@ public actor StdioBackend: ReplaceableBackend {
     public struct Sandboxing: Sendable {
         public var sandbox: CommandSandbox
         public var profile: SandboxProfile
+        /// Whose process it is, for the sandbox's cap per owner.
+        public var owner: String
+        /// How long the process may go unused before it is stopped (started again by the next request).
+        public var idle: Duration?
 
-        public init(sandbox: CommandSandbox, profile: SandboxProfile) {
+        public init(sandbox: CommandSandbox, profile: SandboxProfile, owner: String = "operator", idle: Duration? = nil) {
             self.sandbox = sandbox
             self.profile = profile
+            self.owner = owner
+            self.idle = idle
         }
     }
 
@@ -58,6 +64,10 @@ public actor StdioBackend: ReplaceableBackend {
     private var knownEra: ProtocolEra?
     private var isShutDown = false
     private var notificationHandler: (@Sendable (BackendNotification) -> Void)?
+    private var inFlight = 0
+    private var lastUsed = ContinuousClock.now
+    /// Stopped for want of use, or to make room for another: not a failure; the next request starts it again.
+    public private(set) var isResting = false
 
     public init(name: String, launch: Launch, sandboxing: Sandboxing? = nil, gatewayVersion: String, logger: Logger) {
         self.name = name
@@ -84,7 +94,13 @@ public actor StdioBackend: ReplaceableBackend {
                 open: { await self.startProcess() }, close: { await self.stopProcess() })
             self.description = description
             knownEra = description.era
-            await sandboxing?.sandbox.recordStart(.now - started)
+            isResting = false
+            if let sandboxing {
+                await sandboxing.sandbox.recordStart(.now - started)
+                await sandboxing.sandbox.register(self, owner: sandboxing.owner)
+                lastUsed = .now
+                scheduleIdleCheck()
+            }
             return description
         } catch {
             stopProcess()
@@ -96,12 +112,53 @@ public actor StdioBackend: ReplaceableBackend {
         JSONValue, JSONRPC.Failure
     > {
         guard !isShutDown else { throw BackendError.shutDown }
+        if peer == nil, isResting, let handler = notificationHandler { _ = try await connect(notifications: handler) }
         guard let peer, let description else { throw BackendError.unreachable("the process is not running") }
+        inFlight += 1
+        lastUsed = .now
+        defer {
+            inFlight -= 1
+            lastUsed = .now
+            scheduleIdleCheck()
+        }
         return try await ChannelNegotiation.send(
             request, era: description.era, clientInfo: clientInfo, peer: peer, observer: observer)
     }
 
     public func endSession(_ key: String) async {}
+
+    /// When the process is up (its handshake done), has answered its last request and has nothing in flight, since
+    /// when; nil otherwise (a process still starting is never stopped to make room: it may be the one asking).
+    public func idleSince() -> ContinuousClock.Instant? {
+        guard peer != nil, description != nil, inFlight == 0 else { return nil }
+        return lastUsed
+    }
+
+    /// Stops the process if nothing is in flight, without it counting as a failure: the next request starts it.
+    @discardableResult
+    public func rest(because reason: String) async -> Bool {
+        guard let running = process, peer != nil, description != nil, inFlight == 0, !isShutDown else { return false }
+        logger.info("backend process stopped until it is needed again: \(reason)")
+        isResting = true
+        running.cancel()
+        await running.value
+        return true
+    }
+
+    private func scheduleIdleCheck() {
+        guard let idle = sandboxing?.idle ?? sandboxing?.sandbox.idle else { return }
+        let stamp = lastUsed
+        Task { [weak self] in
+            try? await Task.sleep(for: idle)
+            await self?.restIfUnused(since: stamp)
+        }
+    }
+
+    private func restIfUnused(since stamp: ContinuousClock.Instant) async {
+        guard lastUsed == stamp, inFlight == 0 else { return }
+        let idle = sandboxing?.idle ?? sandboxing?.sandbox.idle
+        await rest(because: "unused for \(idle?.secondsDescription ?? "a while")")
+    }
 
     public func replace(because reason: String) async {
         guard let peer, let running = process else { return }
@@ -142,7 +199,8 @@ public actor StdioBackend: ReplaceableBackend {
             var prepared: CommandSandbox.Prepared?
             if let sandboxing {
                 do {
-                    prepared = try await sandboxing.sandbox.prepare(configured, profile: sandboxing.profile)
+                    prepared = try await sandboxing.sandbox.prepare(
+                        configured, profile: sandboxing.profile, owner: sandboxing.owner)
                     launch = prepared?.launch ?? launch
                 } catch {
                     outboundWriter.finish()
@@ -258,7 +316,9 @@ public actor StdioBackend: ReplaceableBackend {
         peer = nil
         description = nil
         process = nil
-        if !isShutDown { notificationHandler?(BackendNotification(method: BackendNotification.disconnected, params: nil)) }
+        if !isShutDown, !isResting {
+            notificationHandler?(BackendNotification(method: BackendNotification.disconnected, params: nil))
+        }
     }
 
     /// Hands `handle` each line of `sequence`. A line past `limit` is dropped whole rather than buffered without end;

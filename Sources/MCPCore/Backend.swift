@@ -24,6 +24,8 @@ public protocol Backend: Sendable {
 public protocol ReplaceableBackend: Backend {
     /// Stops the running process (its requests in flight fail); `reason` is what they fail with.
     func replace(because reason: String) async
+    /// Stopped for want of use: a health check leaves it be (a request starts it again).
+    var isResting: Bool { get async }
 }
 
 /// What a backend said about itself on connecting.

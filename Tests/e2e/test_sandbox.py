@@ -323,3 +323,33 @@ def test_a_backend_with_two_instances_runs_two_processes_and_spreads_calls_over_
     elapsed = time.monotonic() - started
     assert sorted(text_of(a) for a in answers) == ["slept busy-0", "slept busy-1"], answers
     assert elapsed < 3.5, f"the calls waited for each other ({elapsed:.1f} s)"
+
+
+def test_idle_processes_stop_and_come_back_and_past_the_cap_the_least_recently_used_idle_one_makes_room(
+        tmp_path, scripts):
+    entries = {name: {**probe_entry(scripts), "args": [str(scripts / "sandbox_probe.py"), f"capped-{name}"]}
+               for name in ("a", "b", "c")}
+    overrides = {"GATEWAY_SANDBOX_MAX_PROCESSES": "2", "GATEWAY_SANDBOX_IDLE": "3"}
+    with gateway_in_front(tmp_path, {}, entries, name="capped gateway", overrides=overrides) as (gw, token):
+        def running() -> list[str]:
+            return [name for name in ("a", "b", "c") if sandboxed_pids(f"capped-{name}")]
+
+        for name in ("a", "b", "c", "a"):
+            assert text_of(call_tool(gw, token, f"{name}__echo", {"text": name})) == name
+            assert len(running()) <= 2, running()
+        # c and then a were used last: b, the least recently used, made room.
+        assert set(running()) == {"a", "c"}, running()
+        assert "making room for another sandboxed process" in gw.logs()
+        # Unused, they stop; a call starts its process again, and nothing counts as a failure.
+        wait_for(lambda: running() == [], timeout=20, what="the idle processes to stop")
+        assert text_of(call_tool(gw, token, "b__echo", {"text": "again"})) == "again"
+        assert running() == ["b"]
+        states = {b["name"]: b["state"] for b in status(gw, token)["backends"]}
+        assert "down" not in states.values(), states
+
+
+def status(gw, token: str) -> dict:
+    with httpx2.Client(timeout=10, trust_env=False) as http:
+        r = http.get(gw.url("/status"), headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return r.json()

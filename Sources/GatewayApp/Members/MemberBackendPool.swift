@@ -264,7 +264,7 @@ actor MemberBackendPool: MemberBackendResolver {
         } else if definition.oauth != nil {
             backend = await makeOAuthBackend(definition, secrets: secrets, for: user)
         } else {
-            backend = await makeBackend(definition, secrets: secrets, credential: nil)
+            backend = await makeBackend(definition, secrets: secrets, credential: nil, owner: user)
         }
         var settings = ManagedBackend.Settings(
             name: definition.id, prefix: definition.name, transport: definition.transport.name,
@@ -289,12 +289,13 @@ actor MemberBackendPool: MemberBackendResolver {
             return SignInRequiredBackend(name: definition.name, url: upstream.urls.connect(definition.id))
         }
         return await makeBackend(
-            definition, secrets: secrets, credential: upstream.credential(backend: definition.id, userID: user))
+            definition, secrets: secrets, credential: upstream.credential(backend: definition.id, userID: user), owner: user)
     }
 
-    private func makeBackend(_ definition: MemberBackend, secrets: OpenedSecrets, credential: (any BackendCredential)?)
-        async -> any Backend
-    {
+    /// `owner` is who the instance runs for: the caps of sandboxed processes count per owner.
+    private func makeBackend(
+        _ definition: MemberBackend, secrets: OpenedSecrets, credential: (any BackendCredential)?, owner: String
+    ) async -> any Backend {
         switch definition.transport {
         case .streamableHTTP(let url), .sse(let url):
             // The operator's own backends go where they say; a member's only to the public address checked now.
@@ -331,7 +332,7 @@ actor MemberBackendPool: MemberBackendResolver {
                     command: command, arguments: arguments,
                     environment: BackendFactory.childEnvironment(secrets.environment, gateway: [:]),
                     workingDirectory: nil),
-                sandboxing: .init(sandbox: sandbox, profile: profile), gatewayVersion: GatewayVersion.current,
+                sandboxing: .init(sandbox: sandbox, profile: profile, owner: owner), gatewayVersion: GatewayVersion.current,
                 logger: logger)
         }
     }

@@ -26,6 +26,25 @@ public actor CommandSandbox {
         var userID: UInt32?
         /// The proxy a sandbox with a proxied network reaches the world through.
         var egress: EgressProxy?
+        var owner: String
+    }
+
+    /// How many sandboxed processes may run at once, in all and for one owner (the operator's own count only against
+    /// the total).
+    public struct Caps: Sendable, Equatable {
+        public var total: Int
+        public var perOwner: Int
+
+        public init(total: Int = 100, perOwner: Int = 10) {
+            self.total = total
+            self.perOwner = perOwner
+        }
+    }
+
+    /// A backend whose sandboxed process may be stopped to make room, known by its owner.
+    struct Occupant {
+        weak var backend: StdioBackend?
+        var owner: String
     }
 
     public nonisolated let availability: Availability
@@ -43,6 +62,11 @@ public actor CommandSandbox {
     let rootDirectories: [String]
     private var usersInUse: Set<UInt32> = []
     private var running = 0
+    private var runningByOwner: [String: Int] = [:]
+    private var occupants: [ObjectIdentifier: Occupant] = [:]
+    public nonisolated let caps: Caps
+    /// How long a sandboxed process may go unused before it is stopped (nil: never).
+    public nonisolated let idle: Duration?
     /// How long the last sandboxed processes took from start to their first answer (the most recent 100).
     private var startTimes: [Duration] = []
     /// Where the search for a free user starts, so that two gateways on one host rarely share one.
@@ -51,9 +75,11 @@ public actor CommandSandbox {
 
     init(
         availability: Availability, bubblewrap: String, prlimit: String, setpriv: String = "", runtimeRoot: String,
-        userIDs: ClosedRange<UInt32>?, egressPolicy: EgressPolicy? = nil, logger: Logger = Logger(label: "sandbox"),
-        rootLinks: [String: String], rootDirectories: [String]
+        userIDs: ClosedRange<UInt32>?, egressPolicy: EgressPolicy? = nil, caps: Caps = Caps(), idle: Duration? = nil,
+        logger: Logger = Logger(label: "sandbox"), rootLinks: [String: String], rootDirectories: [String]
     ) {
+        self.caps = caps
+        self.idle = idle
         self.egressPolicy = egressPolicy
         self.logger = logger
         self.availability = availability
@@ -78,7 +104,7 @@ public actor CommandSandbox {
     /// of its own below it, and starts taking users at a random place in `userIDs`.
     public static func locate(
         runtimeRoot shared: String, userIDs: ClosedRange<UInt32> = 200_000...200_999, egress: EgressPolicy? = nil,
-        logger: Logger
+        caps: Caps = Caps(), idle: Duration? = nil, logger: Logger
     ) async -> CommandSandbox {
         let runtimeRoot = shared + "/" + String(getpid())
         let (links, directories) = hostLayout()
@@ -113,7 +139,8 @@ public actor CommandSandbox {
         }
         let sandbox = CommandSandbox(
             availability: .available, bubblewrap: bubblewrap, prlimit: prlimit, setpriv: setpriv, runtimeRoot: runtimeRoot,
-            userIDs: users, egressPolicy: egress, logger: logger, rootLinks: links, rootDirectories: directories)
+            userIDs: users, egressPolicy: egress, caps: caps, idle: idle, logger: logger, rootLinks: links,
+            rootDirectories: directories)
         if let failure = await sandbox.trial() { return unavailable(failure) }
         return sandbox
     }
@@ -157,12 +184,15 @@ public actor CommandSandbox {
 
     /// The launch of `launch`'s command in a sandbox of `profile`: `prlimit` sets the limits and starts `bwrap`,
     /// which starts the command. Refused when the command is not inside what the sandbox binds.
-    public func prepare(_ launch: StdioBackend.Launch, profile: SandboxProfile) async throws(SandboxError) -> Prepared {
+    public func prepare(_ launch: StdioBackend.Launch, profile: SandboxProfile, owner: String = "operator")
+        async throws(SandboxError) -> Prepared
+    {
         guard availability == .available else {
             if case .unavailable(let reason) = availability { throw .unavailable(reason) }
             throw .unavailable("unknown")
         }
         let executable = try resolve(launch, profile: profile)
+        try await makeRoom(for: owner)
         if profile.network == .proxy, egressPolicy == nil {
             throw .unavailable("no egress proxy is set up for a sandbox whose network is \"proxy\"")
         }
@@ -208,16 +238,55 @@ public actor CommandSandbox {
             command: prlimit, arguments: arguments, environment: invocation.environment(launch.environment),
             workingDirectory: "/")
         running += 1
-        return Prepared(launch: wrapped, runtimeDirectory: directory, userID: user, egress: egress)
+        runningByOwner[owner, default: 0] += 1
+        return Prepared(launch: wrapped, runtimeDirectory: directory, userID: user, egress: egress, owner: owner)
     }
 
     /// Gives back what `prepare` took, once the sandbox's process has ended.
     public func release(_ prepared: Prepared) async {
         running -= 1
+        runningByOwner[prepared.owner, default: 1] -= 1
         await prepared.egress?.close()
         try? FileManager.default.removeItem(atPath: prepared.runtimeDirectory)
         if let user = prepared.userID { usersInUse.remove(user) }
     }
+
+    /// A backend whose process runs here, so that it may be stopped to make room when the caps are reached.
+    public func register(_ backend: StdioBackend, owner: String) {
+        occupants = occupants.filter { $0.value.backend != nil }
+        occupants[ObjectIdentifier(backend)] = Occupant(backend: backend, owner: owner)
+    }
+
+    /// Below the caps, or made so by stopping the least recently used idle process (of `owner`, when it is the
+    /// owner's cap that is reached); when every one is busy (or still starting), waited for a few seconds, then
+    /// refused.
+    private func makeRoom(for owner: String) async throws(SandboxError) {
+        let deadline = ContinuousClock.now + Self.roomWait
+        func ownerFull() -> Bool { owner != Self.operatorOwner && runningByOwner[owner, default: 0] >= caps.perOwner }
+        while running >= caps.total || ownerFull() {
+            let ownersOnly = running < caps.total
+            var oldest: (backend: StdioBackend, since: ContinuousClock.Instant)?
+            for occupant in occupants.values where !ownersOnly || occupant.owner == owner {
+                guard let backend = occupant.backend, let since = await backend.idleSince() else { continue }
+                if oldest == nil || since < oldest!.since { oldest = (backend, since) }
+            }
+            if let oldest, await oldest.backend.rest(because: "making room for another sandboxed process") { continue }
+            if ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            throw .noRoom(
+                ownersOnly
+                    ? "\(caps.perOwner) sandboxed processes of this owner are running and busy, the most one owner runs"
+                    : "\(caps.total) sandboxed processes are running and busy, the most this gateway runs")
+        }
+    }
+
+    /// The owner of the operator's own backends, whose processes only the total cap counts.
+    public static let operatorOwner = "operator"
+
+    /// How long a start waits for a busy process to become idle, when the caps are reached.
+    static let roomWait: Duration = .seconds(10)
 
     /// A sandboxed process answered its first request this long after it was started.
     public func recordStart(_ duration: Duration) {

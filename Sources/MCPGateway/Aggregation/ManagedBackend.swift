@@ -335,6 +335,8 @@ public actor ManagedBackend {
             _ = try? await connected()
             return
         }
+        // A process stopped for want of use is not woken to be asked how it is.
+        if let replaceable = backend as? any ReplaceableBackend, await replaceable.isResting { return }
         let method = description.era.isModern ? "server/discover" : "ping"
         let limit = min(settings.timeout, .seconds(10))
         do {
