@@ -68,6 +68,7 @@ public actor StdioBackend: ReplaceableBackend {
     private var lastUsed = ContinuousClock.now
     /// Stopped for want of use, or to make room for another: not a failure; the next request starts it again.
     public private(set) var isResting = false
+    private var idleCheckPending = false
 
     public init(name: String, launch: Launch, sandboxing: Sandboxing? = nil, gatewayVersion: String, logger: Logger) {
         self.name = name
@@ -145,19 +146,28 @@ public actor StdioBackend: ReplaceableBackend {
         return true
     }
 
-    private func scheduleIdleCheck() {
-        guard let idle = sandboxing?.idle ?? sandboxing?.sandbox.idle else { return }
-        let stamp = lastUsed
+    private var idleTimeout: Duration? { sandboxing?.idle ?? sandboxing?.sandbox.idle }
+
+    /// One timer at a time, however many calls there are: when it fires it either stops the unused process or waits
+    /// for the rest of the idle time from the last use.
+    private func scheduleIdleCheck(after delay: Duration? = nil) {
+        guard !idleCheckPending, let wait = delay ?? idleTimeout else { return }
+        idleCheckPending = true
         Task { [weak self] in
-            try? await Task.sleep(for: idle)
-            await self?.restIfUnused(since: stamp)
+            try? await Task.sleep(for: wait)
+            await self?.idleCheckDue()
         }
     }
 
-    private func restIfUnused(since stamp: ContinuousClock.Instant) async {
-        guard lastUsed == stamp, inFlight == 0 else { return }
-        let idle = sandboxing?.idle ?? sandboxing?.sandbox.idle
-        await rest(because: "unused for \(idle?.secondsDescription ?? "a while")")
+    private func idleCheckDue() async {
+        idleCheckPending = false
+        guard let idle = idleTimeout, peer != nil, !isShutDown else { return }
+        let unused = ContinuousClock.now - lastUsed
+        if inFlight == 0, unused >= idle {
+            if await !rest(because: "unused for \(idle.secondsDescription)") { scheduleIdleCheck() }
+        } else {
+            scheduleIdleCheck(after: inFlight == 0 ? idle - unused : idle)
+        }
     }
 
     public func replace(because reason: String) async {
